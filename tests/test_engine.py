@@ -1,0 +1,107 @@
+import json
+
+import numpy as np
+import pytest
+
+from recsys import MovieSearch, QueryError, load_catalog
+from recsys.errors import ModelError
+
+
+def test_search_ranks_by_meaning(small_model):
+    hits = small_model.search("aliens in outer space", k=3)
+    assert "Science Fiction" in hits[0].genres
+    assert hits[0].score >= hits[1].score >= hits[2].score
+    assert np.isclose(sum(h.weight for h in hits), 1.0)
+    assert small_model.search("a haunted farmhouse", k=1)[0].id == "m4"
+
+
+def test_untrained_scores_are_cosine_similarities(small_model, pretrained):
+    hits = small_model.search("robots and space", k=14)
+    query = pretrained.embed(["robots and space"])[0]
+    documents = dict(zip(small_model.catalog.ids, pretrained.embed(small_model.catalog.documents()), strict=True))
+    for hit in hits:
+        assert hit.score == pytest.approx(float(documents[hit.id] @ query), abs=1e-5)
+
+
+def test_filters(small_model):
+    assert {h.id for h in small_model.search("anything at all", k=10, genres=["Science Fiction"])} == {
+        "m1",
+        "m6",
+        "m14",
+    }
+    assert all(1980 <= h.year <= 1999 for h in small_model.search("love", k=10, years=(1980, 1999)))
+    assert {h.id for h in small_model.search("crime", k=10, kind="series")} == {"m8", "m11"}
+    assert small_model.search("love", k=5, genres=["No Such Genre"]) == []
+
+
+def test_empty_queries_and_bad_k_are_refused(small_model):
+    for query in ["", "   \n"]:
+        with pytest.raises(QueryError, match="empty"):
+            small_model.search(query)
+    with pytest.raises(QueryError, match="k must be"):
+        small_model.search("space", k=0)
+
+
+def test_save_then_load_gives_the_same_results(small_model, tmp_path):
+    directory = small_model.save(tmp_path / "model")
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "catalog.parquet",
+        "config.json",
+        "embeddings.safetensors",
+        "head.safetensors",
+        "keys.faiss",
+        "metrics.json",
+        "tokenizer.json",
+    ]
+    assert not any(p.suffix in (".pkl", ".pt", ".bin", ".pickle") for p in directory.iterdir())
+    loaded = MovieSearch.load(directory)
+    for query in ["aliens", "a wedding in new york", "war"]:
+        assert loaded.search(query, k=5) == small_model.search(query, k=5)
+    config = json.loads((directory / "config.json").read_text())
+    assert config["encoder"]["weights"]["pretrained"] == "all-MiniLM-L6-v2"
+    assert config["catalog"]["fingerprint"] == small_model.catalog.fingerprint()
+    assert config["libraries"]["torch"]
+
+
+def test_tiny_encoder_model_saves_its_own_weights(small_catalog_path, tmp_path):
+    model = MovieSearch.build(load_catalog(small_catalog_path), encoder="tiny")
+    model.save(tmp_path / "tiny")
+    assert (tmp_path / "tiny" / "encoder.safetensors").is_file()
+    loaded = MovieSearch.load(tmp_path / "tiny")
+    assert loaded.search("gold in the desert", k=4) == model.search("gold in the desert", k=4)
+
+
+def test_a_failed_save_leaves_the_previous_model(small_model, tmp_path, monkeypatch):
+    directory = small_model.save(tmp_path / "model")
+    before = MovieSearch.load(directory).search("aliens", k=3)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("recsys.index.KeyStore.save", broken)
+    with pytest.raises(OSError, match="disk full"):
+        small_model.save(directory)
+    assert MovieSearch.load(directory).search("aliens", k=3) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no half-written directory left behind
+
+
+def test_a_changed_file_or_newer_format_is_refused(small_model, tmp_path):
+    directory = small_model.save(tmp_path / "model")
+    with open(directory / "keys.faiss", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelError, match="keys.faiss: checksum does not match"):
+        MovieSearch.load(directory)
+    directory = small_model.save(tmp_path / "model")
+    config = json.loads((directory / "config.json").read_text())
+    config["format_version"] = 99
+    (directory / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="newer than this recsys reads"):
+        MovieSearch.load(directory)
+    with pytest.raises(ModelError, match="not a recsys model directory"):
+        MovieSearch.load(tmp_path / "nowhere")
+
+
+def test_build_from_a_base_model_reuses_its_head(small_model, small_catalog_path):
+    other = MovieSearch.build(load_catalog(small_catalog_path), base=small_model)
+    assert other.head is small_model.head
+    assert other.search("aliens", k=3) == small_model.search("aliens", k=3)
