@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from benchmarks.common import flat_index, netflix_queries
+from benchmarks.common import netflix_queries
+from benchmarks.parity import top10_overlaps
 from recsys import MovieSearch, load_catalog
 
 pytestmark = pytest.mark.slow
@@ -16,14 +17,8 @@ def netflix(shared_data, pretrained):
 
 
 def test_untrained_engine_ranks_exactly_as_sentence_transformers_with_faiss(netflix, sentence_transformer):
-    documents = netflix.catalog.documents()
-    reference = flat_index(sentence_transformer.encode(documents, batch_size=64, normalize_embeddings=True))
-    queries = netflix_queries(documents, 200)
-    _, expected = reference.search(sentence_transformer.encode(queries, normalize_embeddings=True), 10)
-    ours = netflix.search_many(queries, k=10)
-    ids = np.array(netflix.catalog.ids)
-    overlaps = [len(set(ids[want]) & {h.id for h in got}) / 10 for want, got in zip(expected, ours, strict=True)]
-    assert np.mean(overlaps) >= 0.99, f"mean top-10 overlap {np.mean(overlaps):.4f}"
+    overlaps = top10_overlaps(netflix, sentence_transformer, netflix_queries(netflix.catalog.documents(), 200))
+    assert overlaps.mean() >= 0.99, f"mean top-10 overlap {overlaps.mean():.4f}"
 
 
 def test_space_adventure_with_aliens_finds_science_fiction(netflix):
