@@ -70,19 +70,25 @@ def _replace_directory(staging: Path, target: Path) -> None:
 
 
 def _fsync_tree(directory: Path) -> None:
-    for path in directory.iterdir():
-        with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    for folder in [directory, *(p for p in directory.rglob("*") if p.is_dir())]:
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def write_config(directory: Path, config: dict) -> None:
     """Write ``config.json`` with the checksum of every other file in the directory."""
-    files = {path.name: sha256(path) for path in sorted(directory.iterdir()) if path.name != CONFIG}
+    files = {
+        path.relative_to(directory).as_posix(): sha256(path)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.name != CONFIG
+    }
     config = {"format_version": FORMAT_VERSION, "libraries": library_versions(), **config, "files": files}
     write_json(directory / CONFIG, config)
 

@@ -15,9 +15,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from recsys.catalog import load_catalog
+from recsys.catalog import Catalog, load_catalog
 from recsys.engine import Hit, MovieSearch, shipped_model_dir
 from recsys.errors import QueryError, RecsysError
+from recsys.evaluate import read_queries, score_runs
+from recsys.train import TrainConfig, train
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,6 +62,31 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--quiet", action="store_true", help="no progress bars")
     index.set_defaults(run=_run_index)
 
+    training = commands.add_parser("train", help="retrain the attention head on a catalog, then index it")
+    training.add_argument("catalog", metavar="CATALOG", help="CSV, TSV, JSON Lines or Parquet file")
+    training.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
+    training.add_argument(
+        "--init",
+        default="default",
+        metavar="DIR|default|none",
+        help="model to start from (default: the shipped model; none: the untrained head)",
+    )
+    training.add_argument("--epochs", type=int, default=TrainConfig.epochs, metavar="N")
+    training.add_argument("--seed", type=int, default=TrainConfig.seed)
+    training.add_argument("--quiet", action="store_true", help="no progress bars")
+    training.set_defaults(run=_run_train)
+
+    evaluation = commands.add_parser("eval", help="nDCG@10, Recall@100, MRR@10 on a labelled query set")
+    evaluation.add_argument("--model", required=True, metavar="DIR")
+    evaluation.add_argument(
+        "--queries",
+        required=True,
+        metavar="QUERIES.jsonl",
+        help='one {"qid", "query", "relevant": [ids]} object per line',
+    )
+    evaluation.add_argument("--json", action="store_true", help="print JSON only")
+    evaluation.set_defaults(run=_run_eval)
+
     search = commands.add_parser("search", help="rank a model's catalog for a query")
     search.add_argument("query", nargs="?", metavar="QUERY")
     search.add_argument("--model", required=True, metavar="DIR")
@@ -87,12 +114,48 @@ def _run_index(args: argparse.Namespace) -> None:
     print(
         f"indexed {len(catalog)} titles from {catalog.source} into {args.out} in {time.perf_counter() - started:.1f} s"
     )
+    _print_catalog_report(catalog)
+
+
+def _print_catalog_report(catalog: Catalog) -> None:
     for row, reason in catalog.skipped[:10]:
         print(f"  skipped row {row}: {reason}")
     if len(catalog.skipped) > 10:
         print(f"  ... and {len(catalog.skipped) - 10} more skipped rows")
     for note in catalog.notes[:10]:
         print(f"  note: {note}")
+
+
+def _run_train(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    catalog = load_catalog(args.catalog)
+    init = None if args.init == "none" else MovieSearch.load(_resolve_model(args.init))
+    model = MovieSearch.build(catalog, base=init, progress=not args.quiet)
+    model = train(model, TrainConfig(epochs=args.epochs, seed=args.seed), progress=not args.quiet, init=init)
+    model.save(args.out)
+    validation = ", ".join(f"{name} {score:.4f}" for name, score in model.metrics["validation"].items())
+    print(
+        f"trained on {len(catalog)} titles from {catalog.source} in {time.perf_counter() - started:.1f} s; "
+        f"saved to {args.out}"
+    )
+    print(f"  validation nDCG@10: {validation}; serving the {model.metrics['chosen']} head")
+    print(f"  lexical weight {model.settings.lexical_weight}, genre boost {model.settings.genre_boost}")
+    _print_catalog_report(catalog)
+
+
+def _run_eval(args: argparse.Namespace) -> None:
+    model = MovieSearch.load(args.model)
+    queries = read_queries(args.queries)
+    known = set(model.catalog.ids)
+    ranked = model.search_many([q.query for q in queries], k=100)
+    scores = score_runs(
+        {q.qid: [r for r in q.relevant if r in known] for q in queries},
+        {q.qid: [h.id for h in hits] for q, hits in zip(queries, ranked, strict=True)},
+    )
+    if args.json:
+        print(json.dumps({"model": str(args.model), "queries": len(queries), **scores}))
+    else:
+        print(f"{len(queries)} queries: " + ", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
 
 
 def _run_search(args: argparse.Namespace) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -18,7 +19,9 @@ from recsys.encoding import TextEncoder
 from recsys.errors import ModelError, QueryError
 from recsys.head import AttentionHead, HeadConfig
 from recsys.index import KeyStore
+from recsys.lexical import LexicalIndex
 from recsys.pretrained import PRETRAINED_NAME, PRETRAINED_PACKAGE, pretrained_dir
+from recsys.query import Intents, QueryParser
 from recsys.tokenizer import Tokenizer
 from recsys.transformer import Encoder, EncoderConfig
 
@@ -36,6 +39,17 @@ class Hit(NamedTuple):
     weight: float
 
 
+@dataclass
+class SearchSettings:
+    """How queries are scored beyond q·k; saved with each model. Training chooses them on validation."""
+
+    understand_queries: bool = False  # read genres, years and kind from the query (recsys.query)
+    lexical_weight: float = 0.0  # λ: weight of the normalised BM25 term in the score
+    genre_boost: float = 0.0  # β: added to the score times the share of the query's genres a title has
+    predicted_genre_boost: float = 0.0  # the same for genres predicted from descriptions (unlabelled catalogs)
+    predicted_genre_only_boost: float = 0.0  # ... when the query is only genres ("horror"), in place of a filter
+
+
 class MovieSearch:
     """Search a catalog by attention: the query is Q, the movies are the keys K and carry values V.
 
@@ -49,6 +63,8 @@ class MovieSearch:
         head: AttentionHead,
         keys: KeyStore,
         embeddings: np.ndarray,
+        lexical: LexicalIndex,
+        settings: SearchSettings | None = None,
         template: str = DOCUMENT_TEMPLATE,
         metrics: dict | None = None,
     ):
@@ -57,6 +73,8 @@ class MovieSearch:
         self.head = head.eval()
         self.keys = keys
         self.embeddings = embeddings  # (N, C) normalised encoder embeddings, cached for retraining
+        self.lexical = lexical
+        self.settings = settings or SearchSettings()
         self.template = template
         self.metrics = metrics or {}
 
@@ -86,13 +104,30 @@ class MovieSearch:
             Show progress bars on standard error.
         """
         if base is not None:
-            text_encoder, head, template = base.text_encoder, base.head, base.template
+            text_encoder, head, template, settings = base.text_encoder, base.head, base.template, base.settings
         else:
             text_encoder, template = _new_text_encoder(encoder, catalog), DOCUMENT_TEMPLATE
-            head = AttentionHead(HeadConfig(dim=text_encoder.dim))
-        embeddings = text_encoder.embed(catalog.documents(template), progress=progress, desc="embedding")
+            head, settings = AttentionHead(HeadConfig(dim=text_encoder.dim)), SearchSettings()
+        documents = catalog.documents(template)
+        embeddings = text_encoder.embed(documents, progress=progress, desc="embedding")
         keys = _index_keys(head, embeddings, progress)
-        return cls(catalog, text_encoder, head, keys, embeddings, template)
+        lexical = LexicalIndex.build(documents)
+        return cls(catalog, text_encoder, head, keys, embeddings, lexical, replace(settings), template)
+
+    def with_head(self, head: AttentionHead, settings: SearchSettings, metrics: dict | None = None) -> MovieSearch:
+        """The same catalog and encoder with another head and settings (keys recomputed, no re-encoding)."""
+        keys = _index_keys(head, self.embeddings, progress=False)
+        return MovieSearch(
+            self.catalog,
+            self.text_encoder,
+            head,
+            keys,
+            self.embeddings,
+            self.lexical,
+            settings,
+            self.template,
+            metrics if metrics is not None else self.metrics,
+        )
 
     # -- searching ------------------------------------------------------------------------------------
 
@@ -136,15 +171,78 @@ class MovieSearch:
         for query in queries:
             if not isinstance(query, str) or not query.strip():
                 raise QueryError("the query is empty: type a few words, a genre or a title")
-        allowed = self.catalog.mask(genres=genres, years=years, kind=kind)
-        found = self.keys.search(self.query_vectors(queries), k, allowed)
-        return [self._hits(scores, rows) for scores, rows in zip(found.scores, found.rows, strict=True)]
+        user_mask = self.catalog.mask(genres=genres, years=years, kind=kind)
+        intents = [self.understand(query) for query in queries]
+        vectors = self.query_vectors([intent.text for intent in intents])  # (Q, D)
+        return [self._rank(intent, vector, k, user_mask) for intent, vector in zip(intents, vectors, strict=True)]
+
+    def understand(self, query: str) -> Intents:
+        """What the query was read as (genres, years, kind), if this model understands queries."""
+        if not self.settings.understand_queries:
+            return Intents(text=" ".join(query.split()))
+        return self._parser.parse(query)
 
     def query_vectors(self, queries: Sequence[str]) -> np.ndarray:
-        """Flat query vectors ``(Q, D)`` whose inner products with the keys are the scores."""
+        """Flat query vectors ``(Q, D)`` whose inner products with the keys are the dense scores."""
         embeddings = torch.from_numpy(self.text_encoder.embed(queries))  # (Q, C)
         with torch.inference_mode():
             return self.head.queries(embeddings).numpy()  # (Q, D)
+
+    def _rank(self, intent: Intents, vector: np.ndarray, k: int, user_mask: np.ndarray | None) -> list[Hit]:
+        allowed = _both(user_mask, self.catalog.mask(years=intent.years, kind=intent.kind))
+        boosts = []
+        beta = self.settings.predicted_genre_only_boost if intent.genre_only else self.settings.predicted_genre_boost
+        if intent.predicted and beta:
+            columns = [self.head.config.genres.index(genre) for genre in intent.predicted]
+            boosts.append((beta, self._predicted_genres[:, columns].mean(1)))
+        share = self._genre_share(intent)
+        if share is None or not intent.genre_only:  # "sci-fi about aliens": titles of the genres get a boost
+            if share is not None and self.settings.genre_boost:
+                boosts.append((self.settings.genre_boost, share))
+            return self._hits(*self._scored(intent, vector, k, allowed, boosts))
+        # "horror", "90s romantic comedy": titles with all the named genres, then those with some.
+        scores, rows = self._scored(intent, vector, k, _both(allowed, share == 1.0), boosts)
+        if len(rows) < k:
+            partial = _both(allowed, (share > 0) & (share < 1))
+            more_scores, more_rows = self._scored(intent, vector, k - len(rows), partial, boosts)
+            scores, rows = np.concatenate([scores, more_scores]), np.concatenate([rows, more_rows])
+        return self._hits(scores, rows)
+
+    def _scored(
+        self, intent: Intents, vector: np.ndarray, k: int, allowed: np.ndarray | None, boosts: list
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The top ``k`` (scores, rows) among the allowed rows: q·k, plus λ·BM25 and each β·boost if set."""
+        weight = self.settings.lexical_weight
+        if not boosts and weight == 0.0:  # the score is q·k alone: FAISS's answer is exact
+            found = self.keys.search(vector[None], k, allowed)
+            return found.scores[0], found.rows[0]
+        scores = self.keys.matrix() @ vector  # (N,) every title, exactly: a flat scan, as FAISS does
+        if weight:
+            scores = scores + weight * self.lexical.scores(intent.text)
+        for beta, boost in boosts:
+            scores = scores + beta * boost
+        candidates = np.flatnonzero(allowed) if allowed is not None else np.arange(len(scores))
+        k = min(k, len(candidates))
+        top = candidates[np.argpartition(-scores[candidates], k - 1)[:k]] if k else candidates[:0]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return scores[top].astype(np.float32), top
+
+    def _genre_share(self, intent: Intents) -> np.ndarray | None:
+        # Per title, the share of the query's genres it has (a genre counts if any of its labels match).
+        if not intent.genres:
+            return None
+        masks = [self.catalog.mask(genres=labels) for labels in intent.genres.values()]
+        return np.mean(masks, axis=0)  # (N,)
+
+    @cached_property
+    def _predicted_genres(self) -> np.ndarray:
+        # (N, G) probability of each of the head's genres per title, read from its value vector.
+        with torch.inference_mode():
+            return self.head.genre_profile(self.head.values(torch.from_numpy(self.embeddings))).numpy()
+
+    @cached_property
+    def _parser(self) -> QueryParser:
+        return QueryParser(self.catalog.genres(), set(self.catalog.frame["kind"]), self.head.config.genres)
 
     def _hits(self, scores: np.ndarray, rows: np.ndarray) -> list[Hit]:
         with torch.inference_mode():
@@ -178,6 +276,7 @@ class MovieSearch:
             encoder_config = self._save_encoder(staging)
             self.text_encoder.tokenizer.save(staging / "tokenizer.json")
             self.keys.save(staging / "keys.faiss")
+            self.lexical.save(staging / "lexical")
             self.catalog.to_parquet(staging / "catalog.parquet")
             artifacts.write_json(staging / "metrics.json", self.metrics)
             artifacts.write_config(
@@ -185,6 +284,7 @@ class MovieSearch:
                 {
                     "encoder": encoder_config,
                     "head": self.head.config.to_dict(),
+                    "search": asdict(self.settings),
                     "max_length": self.text_encoder.tokenizer.max_length,
                     "document_template": self.template,
                     "catalog": {
@@ -224,24 +324,29 @@ class MovieSearch:
         directory = Path(directory)
         config = artifacts.read_config(directory)
         try:
-            head = AttentionHead(HeadConfig(**config["head"]))
+            head_config = dict(config["head"])
+            head = AttentionHead(HeadConfig(**{**head_config, "genres": tuple(head_config.get("genres", ()))}))
             head.load_state_dict(load_file(directory / "head.safetensors"))
             tokenizer = Tokenizer.from_file(directory / "tokenizer.json", config["max_length"])
             encoder = _load_encoder(directory, dict(config["encoder"]))
             embeddings = load_file(directory / "embeddings.safetensors")["embeddings"].numpy()
             catalog = Catalog.from_parquet(directory / "catalog.parquet")
             metrics = artifacts.read_json(directory / "metrics.json")
+            settings = SearchSettings(**config.get("search", {}))
         except (KeyError, TypeError, RuntimeError, OSError) as err:
             raise ModelError(f"{directory}: cannot be loaded ({err})") from None
         keys = KeyStore.load(directory / "keys.faiss")
-        if not len(catalog) == len(keys) == len(embeddings):
-            raise ModelError(f"{directory}: catalog, keys and embeddings disagree in size")
+        lexical = LexicalIndex.load(directory / "lexical")
+        if not len(catalog) == len(keys) == len(embeddings) == lexical.size:
+            raise ModelError(f"{directory}: catalog, keys, embeddings and lexical index disagree in size")
         return cls(
             catalog,
             TextEncoder(tokenizer, encoder),
             head,
             keys,
             embeddings,
+            lexical,
+            settings,
             template=config["document_template"],
             metrics=metrics,
         )
@@ -262,6 +367,13 @@ def _index_keys(head: AttentionHead, embeddings: np.ndarray, progress: bool) -> 
     with torch.inference_mode():
         keys = head.keys(torch.from_numpy(embeddings)).numpy()  # (N, D)
     return KeyStore.build(keys, progress=progress)
+
+
+def _both(first: np.ndarray | None, second: np.ndarray | None) -> np.ndarray | None:
+    """Combine two optional row masks (None means no filter)."""
+    if first is None:
+        return second
+    return first if second is None else first & second
 
 
 def _load_encoder(directory: Path, config: dict) -> Encoder:

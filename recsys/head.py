@@ -21,6 +21,7 @@ class HeadConfig:
     dim: int = 384  # width of the encoder embeddings
     num_heads: int = 8  # as in the original Transformer
     temperature: float = 0.05  # initial softmax temperature τ over movies (learned)
+    genres: tuple[str, ...] = ()  # canonical genres the value readout predicts (empty until trained)
 
     @property
     def head_size(self) -> int:
@@ -29,7 +30,7 @@ class HeadConfig:
 
     def to_dict(self) -> dict:
         """Return the config as a JSON-ready dict."""
-        return asdict(self)
+        return {**asdict(self), "genres": list(self.genres)}
 
 
 class AttentionHead(nn.Module):
@@ -54,6 +55,9 @@ class AttentionHead(nn.Module):
         self.value = nn.Linear(config.dim, config.dim, bias=False)
         self.head_weights = nn.Parameter(torch.full((config.num_heads,), math.sqrt(config.head_size)))  # α_h
         self.log_temperature = nn.Parameter(torch.tensor(math.log(config.temperature)))
+        # Reads a value vector (or the attention output o) as genres: a movie's or a query's genre profile.
+        self.genre_weight = nn.Parameter(torch.zeros(len(config.genres), config.dim))
+        self.genre_bias = nn.Parameter(torch.zeros(len(config.genres)))
         with torch.no_grad():
             for projection in (self.query, self.key, self.value):
                 projection.weight.copy_(torch.eye(config.dim))
@@ -79,6 +83,10 @@ class AttentionHead(nn.Module):
     def values(self, embeddings: torch.Tensor) -> torch.Tensor:
         """Value vectors ``(N, D)``: what a movie contributes to the attention output."""
         return self.value(embeddings)  # (N, D)
+
+    def genre_profile(self, values: torch.Tensor) -> torch.Tensor:
+        """Probabilities ``(N, G)`` that value vectors (or attention outputs) belong to each of ``config.genres``."""
+        return torch.sigmoid(values @ self.genre_weight.T + self.genre_bias)  # (N, G)
 
     def bilinear(self) -> torch.Tensor:
         """The matrix ``M = Σ_h α_h Wq_hᵀ Wk_h / √d_k``, so that ``score = eᵀ M e'``."""

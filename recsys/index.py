@@ -82,6 +82,13 @@ class KeyStore:
             [s[m] for s, m in zip(scores, found, strict=True)], [r[m] for r, m in zip(rows, found, strict=True)]
         )
 
+    def matrix(self) -> np.ndarray:
+        """All keys ``(N, D)`` in row order, as a read-only view of the flat index's storage (no copy)."""
+        flat = faiss.downcast_index(self.index.index)
+        view = faiss.rev_swig_ptr(flat.get_xb(), len(self) * self.dim).reshape(len(self), self.dim)
+        view.flags.writeable = False
+        return view
+
     def save(self, path: str | Path) -> None:
         """Write the index with FAISS's own format."""
         faiss.write_index(self.index, str(path))

@@ -72,3 +72,17 @@ def test_console_script_prints_only_json_on_stdout(model_dir):
         check=True,
     )
     assert json.loads(done.stdout)["results"][0]["id"] == "m9"
+
+
+def test_train_then_eval(small_catalog_path, tmp_path, capsys):
+    out = tmp_path / "trained"
+    assert (
+        main(["train", str(small_catalog_path), "--out", str(out), "--init", "none", "--epochs", "2", "--quiet"]) == 0
+    )
+    assert "serving the" in capsys.readouterr().out
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"qid": "h", "query": "horror", "relevant": ["m4"]}\n'
+                       '{"qid": "w", "query": "gunfighters and gold", "relevant": ["m5"]}\n')  # fmt: skip
+    assert main(["eval", "--model", str(out), "--queries", str(queries), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["queries"] == 2 and result["mrr@10"] == 1.0

@@ -50,10 +50,11 @@ def test_save_then_load_gives_the_same_results(small_model, tmp_path):
         "embeddings.safetensors",
         "head.safetensors",
         "keys.faiss",
+        "lexical",
         "metrics.json",
         "tokenizer.json",
     ]
-    assert not any(p.suffix in (".pkl", ".pt", ".bin", ".pickle") for p in directory.iterdir())
+    assert not any(p.suffix in (".pkl", ".pt", ".bin", ".pickle") for p in directory.rglob("*"))
     loaded = MovieSearch.load(directory)
     for query in ["aliens", "a wedding in new york", "war"]:
         assert loaded.search(query, k=5) == small_model.search(query, k=5)

@@ -1,0 +1,72 @@
+"""IR metrics and evaluation runs: nDCG@10, Recall@100 and MRR@10, computed by ir-measures (trec_eval)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import ir_measures
+from ir_measures import RR, R, nDCG
+
+from recsys.errors import QueryError
+
+MEASURES = {"ndcg@10": nDCG @ 10, "recall@100": R @ 100, "mrr@10": RR @ 10}
+
+
+class LabelledQuery(NamedTuple):
+    """A query with the ids of the titles that are relevant to it."""
+
+    qid: str
+    query: str
+    relevant: list[str]
+
+
+def score_runs(relevant: Mapping[str, Iterable[str]], ranked: Mapping[str, Sequence[str]]) -> dict[str, float]:
+    """Mean nDCG@10, Recall@100 and MRR@10 of ranked id lists against relevant ids (binary relevance).
+
+    A query with no ranked results scores 0 on every measure; queries without relevant ids are left out.
+
+    >>> score_runs({"q": ["a", "b"]}, {"q": ["a", "c", "b"]})
+    {'ndcg@10': 0.9197, 'recall@100': 1.0, 'mrr@10': 1.0}
+    """
+    qrels = {qid: {doc: 1 for doc in docs} for qid, docs in relevant.items() if docs}
+    if not qrels:
+        raise QueryError("no query has any relevant title")
+    run = {qid: {doc: float(len(docs) - rank) for rank, doc in enumerate(docs)} for qid, docs in ranked.items()}
+    run = {qid: docs for qid, docs in run.items() if qid in qrels and docs}
+    totals = {name: 0.0 for name in MEASURES}
+    for metric in ir_measures.iter_calc(list(MEASURES.values()), qrels, run):
+        totals[_NAMES[metric.measure]] += metric.value
+    return {name: round(total / len(qrels), 4) for name, total in totals.items()}
+
+
+def read_queries(path: str | Path) -> list[LabelledQuery]:
+    """Read a queries file: JSON Lines of ``{"qid", "query", "relevant": [ids]}``.
+
+    Raises
+    ------
+    QueryError
+        Naming the file and line of a malformed record.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise QueryError(f"{path}: no such file")
+    queries = []
+    with open(path, encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                relevant = [str(doc) for doc in record["relevant"]]
+                queries.append(LabelledQuery(str(record["qid"]), str(record["query"]), relevant))
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise QueryError(f'{path}, line {number}: expected {{"qid", "query", "relevant": [ids]}}') from None
+    if not queries:
+        raise QueryError(f"{path}: no queries")
+    return queries
+
+
+_NAMES = {measure: name for name, measure in MEASURES.items()}

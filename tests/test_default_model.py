@@ -1,0 +1,44 @@
+"""The model shipped in models/default, trained on data/movies.csv by `recsys train data/movies.csv ...`."""
+
+import json
+
+import pytest
+
+from recsys import MovieSearch, load_catalog
+from recsys.engine import shipped_model_dir
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return MovieSearch.load(shipped_model_dir())
+
+
+def test_it_was_built_from_the_catalog_as_it_is_now(shipped):
+    config = json.loads((shipped_model_dir() / "config.json").read_text())
+    assert config["catalog"]["fingerprint"] == load_catalog("data/movies.csv").fingerprint()
+    assert shipped.settings.understand_queries
+
+
+def _kinds(model, hits):
+    frame = model.catalog.frame.set_index("id")
+    return [frame.at[h.id, "kind"] for h in hits]
+
+
+def test_genre_decade_and_kind_queries_give_what_they_ask_for(shipped):
+    horror = shipped.search("horror", k=10)
+    assert len(horror) == 10 and all("Horror" in h.genres for h in horror)
+    romcoms = shipped.search("90s romantic comedy", k=10)
+    assert all(1990 <= h.year <= 1999 and {"Romance", "Comedy"} <= set(h.genres) for h in romcoms)
+    kids = shipped.search("animated series for kids", k=10)
+    assert set(_kinds(shipped, kids)) == {"series"}
+    assert all({"Animation", "Family"} & set(h.genres) for h in kids)
+    assert {"Animation", "Family"} <= set(kids[0].genres)
+    music = shipped.search("documentary about music", k=5)
+    assert all({"Documentary", "Music"} <= set(h.genres) for h in music)
+
+
+def test_what_was_understood_is_returned(shipped):
+    intents = shipped.understand("sci-fi about first contact with aliens")
+    assert "genre: Science Fiction, from 'sci-fi'" in intents.explained
+    assert not intents.genre_only
+    assert "Science Fiction" in shipped.search("sci-fi about first contact with aliens", k=1)[0].genres

@@ -1,0 +1,75 @@
+import random
+import re
+
+import numpy as np
+import pytest
+
+from recsys import MovieSearch, load_catalog
+from recsys.catalog import Catalog
+from recsys.train import TrainConfig, make_pseudo_queries, train
+
+
+def test_pseudo_queries_come_from_genres_keywords_spans_and_titles(small_model):
+    catalog = small_model.catalog
+    queries = make_pseudo_queries(catalog, np.arange(len(catalog)), random.Random(0))
+    assert set(queries.sources) == {"genre", "description span", "title"}  # each keyword here tags one title only
+    by_text = dict(zip(queries.texts, queries.positives, strict=True))
+    ids = np.array(catalog.ids)
+    assert set(ids[by_text["horror"]]) == {"m4"}
+    assert set(ids[by_text["sci-fi"]]) == {"m1", "m6", "m14"}
+    assert set(ids[by_text["star harbor"]]) == {"m1"}
+    for text, positives, source in zip(*queries, strict=True):
+        if source == "description span":
+            words = set(re.findall(r"[\w'-]+", catalog.frame["description"].iloc[positives[0]].lower()))
+            assert set(text.split()) <= words
+
+
+def test_keyword_and_combination_queries_on_the_default_catalog():
+    catalog = load_catalog("data/movies.csv")
+    queries = make_pseudo_queries(catalog, np.arange(len(catalog)), random.Random(0))
+    by_text = dict(zip(queries.texts, queries.positives, strict=True))
+    assert {"keyword", "genre combination"} <= set(queries.sources)
+    assert all("Western" in catalog.frame["genres"].iloc[row] for row in by_text["cowboy"])
+    romantic_comedies = by_text["romantic comedy"]
+    assert all({"Romance", "Comedy"} <= set(catalog.frame["genres"].iloc[row]) for row in romantic_comedies)
+    assert all("time travel" in catalog.frame["keywords"].iloc[row] for row in by_text["time travel"])
+
+
+def test_pseudo_queries_respect_the_rows_they_may_point_to(small_model):
+    rows = np.array([0, 3, 5])
+    queries = make_pseudo_queries(small_model.catalog, rows, random.Random(0))
+    assert all(set(p) <= set(rows) for p in queries.positives)
+
+
+def test_training_keeps_the_best_head_and_records_it(small_model):
+    model = train(small_model, TrainConfig(epochs=3, validation_fraction=0.3))
+    scores = model.metrics["validation"]
+    assert model.metrics["chosen"] == max(scores, key=scores.get)
+    assert scores[model.metrics["chosen"]] >= scores["untrained"]
+    assert model.settings.understand_queries
+    assert model.metrics["lexical_weight_validation"][str(model.settings.lexical_weight)] == max(
+        model.metrics["lexical_weight_validation"].values())  # fmt: skip
+    again = train(small_model, TrainConfig(epochs=3, validation_fraction=0.3))
+    assert again.metrics["validation"] == scores  # seeded: the same run twice gives the same result
+
+
+def test_trained_model_saves_and_loads(small_model, tmp_path):
+    model = train(small_model, TrainConfig(epochs=2, validation_fraction=0.3))
+    loaded = MovieSearch.load(model.save(tmp_path / "trained"))
+    assert loaded.settings == model.settings
+    assert loaded.metrics["chosen"] == model.metrics["chosen"]
+    for query in ["a haunted farmhouse", "90s romantic comedy", "animated family film about a robot"]:
+        assert loaded.search(query, k=5) == model.search(query, k=5)
+
+
+@pytest.mark.slow
+def test_a_catalog_without_labels_never_ends_below_the_untrained_model(pretrained):
+    labelled = load_catalog("data/movies.csv")
+    frame = labelled.frame.assign(
+        genres=[[] for _ in range(len(labelled))], keywords=[[] for _ in range(len(labelled))]
+    )
+    model = MovieSearch.build(Catalog(frame, source="unlabelled"), encoder=pretrained)
+    trained = train(model, TrainConfig(epochs=5))
+    scores = trained.metrics["validation"]
+    assert set(trained.metrics["pseudo_queries"]["train"]) == {"description span", "title"}
+    assert scores[trained.metrics["chosen"]] >= scores["untrained"]
