@@ -18,7 +18,7 @@ from pathlib import Path
 from recsys.catalog import Catalog, load_catalog
 from recsys.engine import Hit, MovieSearch, shipped_model_dir
 from recsys.errors import QueryError, RecsysError
-from recsys.evaluate import read_queries, score_runs
+from recsys.evaluate import read_jsonl, read_queries, score_runs
 from recsys.train import TrainConfig, train
 
 
@@ -45,9 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recsys", description="Movie retrieval with attention.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    index = commands.add_parser("index", help="embed and index a catalog (no training)")
-    index.add_argument("catalog", metavar="CATALOG", help="CSV, TSV, JSON Lines or Parquet file")
-    index.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
+    index = _catalog_command(commands, "index", "embed and index a catalog (no training)")
     index.add_argument(
         "--model",
         metavar="DIR|default",
@@ -59,12 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         default="minilm",
         help="encoder when --model is not given (default: minilm)",
     )
-    index.add_argument("--quiet", action="store_true", help="no progress bars")
     index.set_defaults(run=_run_index)
 
-    training = commands.add_parser("train", help="retrain the attention head on a catalog, then index it")
-    training.add_argument("catalog", metavar="CATALOG", help="CSV, TSV, JSON Lines or Parquet file")
-    training.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
+    training = _catalog_command(commands, "train", "retrain the attention head on a catalog, then index it")
     training.add_argument(
         "--init",
         default="default",
@@ -73,7 +68,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     training.add_argument("--epochs", type=int, default=TrainConfig.epochs, metavar="N")
     training.add_argument("--seed", type=int, default=TrainConfig.seed)
-    training.add_argument("--quiet", action="store_true", help="no progress bars")
     training.set_defaults(run=_run_train)
 
     evaluation = commands.add_parser("eval", help="nDCG@10, Recall@100, MRR@10 on a labelled query set")
@@ -99,6 +93,15 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print JSON only")
     search.set_defaults(run=_run_search)
     return parser
+
+
+def _catalog_command(commands, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A command that reads a catalog and writes a model directory."""
+    command = commands.add_parser(name, help=help_text)
+    command.add_argument("catalog", metavar="CATALOG", help="CSV, TSV, JSON Lines or Parquet file")
+    command.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
+    command.add_argument("--quiet", action="store_true", help="no progress bars")
+    return command
 
 
 def _resolve_model(value: str) -> Path:
@@ -181,22 +184,8 @@ def _run_search(args: argparse.Namespace) -> None:
 
 
 def _read_batch(path: Path) -> tuple[list, list[str]]:
-    if not path.is_file():
-        raise QueryError(f"{path}: no such file")
-    qids, queries = [], []
-    with open(path, encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                qids.append(record["qid"])
-                queries.append(record["query"])
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise QueryError(f'{path}, line {number}: expected {{"qid": ..., "query": ...}}') from None
-    if not queries:
-        raise QueryError(f"{path}: no queries")
-    return qids, queries
+    records = read_jsonl(path, lambda record: (record["qid"], str(record["query"])), '{"qid": ..., "query": ...}')
+    return [qid for qid, _ in records], [query for _, query in records]
 
 
 def _print_hits(hits: list[Hit]) -> None:

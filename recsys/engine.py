@@ -231,8 +231,15 @@ class MovieSearch:
         # Per title, the share of the query's genres it has (a genre counts if any of its labels match).
         if not intent.genres:
             return None
-        masks = [self.catalog.mask(genres=labels) for labels in intent.genres.values()]
+        masks = [self._labels_mask(tuple(labels)) for labels in intent.genres.values()]
         return np.mean(masks, axis=0)  # (N,)
+
+    def _labels_mask(self, labels: tuple[str, ...]) -> np.ndarray:
+        # Titles having any of these labels; cached, as a catalog's genre words are few.
+        cache = self.__dict__.setdefault("_label_mask_cache", {})
+        if labels not in cache:
+            cache[labels] = self.catalog.mask(genres=labels)
+        return cache[labels]
 
     @cached_property
     def _predicted_genres(self) -> np.ndarray:

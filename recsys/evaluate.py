@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import ir_measures
 from ir_measures import RR, R, nDCG
 
 from recsys.errors import QueryError
 
+T = TypeVar("T")
 MEASURES = {"ndcg@10": nDCG @ 10, "recall@100": R @ 100, "mrr@10": RR @ 10}
 
 
@@ -50,23 +51,36 @@ def read_queries(path: str | Path) -> list[LabelledQuery]:
     QueryError
         Naming the file and line of a malformed record.
     """
+
+    def labelled(record: dict) -> LabelledQuery:
+        return LabelledQuery(str(record["qid"]), str(record["query"]), [str(doc) for doc in record["relevant"]])
+
+    return read_jsonl(path, labelled, '{"qid", "query", "relevant": [ids]}')
+
+
+def read_jsonl(path: str | Path, convert: Callable[[dict], T], expected: str) -> list[T]:
+    """Read a JSON Lines file, converting each non-blank line; a line that does not convert is refused.
+
+    Raises
+    ------
+    QueryError
+        For a missing or empty file, or naming the file and line of a malformed record.
+    """
     path = Path(path)
     if not path.is_file():
         raise QueryError(f"{path}: no such file")
-    queries = []
+    records = []
     with open(path, encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-                relevant = [str(doc) for doc in record["relevant"]]
-                queries.append(LabelledQuery(str(record["qid"]), str(record["query"]), relevant))
+                records.append(convert(json.loads(line)))
             except (json.JSONDecodeError, KeyError, TypeError):
-                raise QueryError(f'{path}, line {number}: expected {{"qid", "query", "relevant": [ids]}}') from None
-    if not queries:
+                raise QueryError(f"{path}, line {number}: expected {expected}") from None
+    if not records:
         raise QueryError(f"{path}: no queries")
-    return queries
+    return records
 
 
 _NAMES = {measure: name for name, measure in MEASURES.items()}

@@ -37,6 +37,9 @@ GENRE_SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 # How a genre reads as an adjective in a generated query ("romantic comedy", "animated series").
 GENRE_ADJECTIVES = {"Romance": "romantic", "Animation": "animated", "Science Fiction": "sci-fi"}
+# Genre words that are also everyday nouns ("a mafia family saga", "a period of grief"): read as genres only
+# when the query names nothing else.
+AMBIGUOUS_GENRE_WORDS = frozenset({"family", "period"})
 KIND_WORDS = {
     "series": ("series", "tv series", "tv show", "tv shows", "show", "shows", "miniseries", "tv"),
     "movie": ("movie", "movies", "film", "films", "feature"),
@@ -146,8 +149,14 @@ class QueryParser:
         text = self._read_years(text, intents)
         text = self._read_kind(text, intents)
         remaining = text
-        for genre, words in GENRE_SYNONYMS.items():
-            found = next((w for w in words if _has_phrase(text, w)), None)
+        found_words = {
+            genre: next((w for w in words if _has_phrase(text, w)), None) for genre, words in GENRE_SYNONYMS.items()
+        }
+        plain = [g for g, w in found_words.items() if w and w not in AMBIGUOUS_GENRE_WORDS]
+        others = _remove_phrase_all(text, [found_words[g] for g in plain])
+        if any(w not in STOP_WORDS for w in others.split() if w not in AMBIGUOUS_GENRE_WORDS):
+            found_words = {g: (None if w in AMBIGUOUS_GENRE_WORDS else w) for g, w in found_words.items()}
+        for genre, found in found_words.items():
             if found and genre in self.labels_by_genre:
                 intents.genres[genre] = self.labels_by_genre[genre]
                 intents.explained.append(f"genre: {genre}, from '{found}'")
@@ -214,6 +223,12 @@ def _has_phrase(text: str, phrase: str) -> bool:
     # "sci-fi" is one phrase, but "action-adventure" names two genres: try the text with hyphens as spaces too.
     pattern = rf"(?<![\w-]){re.escape(phrase)}(?![\w-])"
     return re.search(pattern, text) is not None or re.search(pattern, text.replace("-", " ")) is not None
+
+
+def _remove_phrase_all(text: str, phrases: list[str]) -> str:
+    for phrase in phrases:
+        text = _remove_phrase(text, phrase)
+    return text
 
 
 def _remove_phrase(text: str, phrase: str) -> str:

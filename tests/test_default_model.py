@@ -42,3 +42,17 @@ def test_what_was_understood_is_returned(shipped):
     assert "genre: Science Fiction, from 'sci-fi'" in intents.explained
     assert not intents.genre_only
     assert "Science Fiction" in shipped.search("sci-fi about first contact with aliens", k=1)[0].genres
+
+
+@pytest.mark.slow
+def test_the_shipped_model_is_rebuilt_by_its_command(tmp_path):
+    from recsys.cli import main
+
+    assert main(["train", "data/movies.csv", "--out", str(tmp_path / "default"), "--init", "none", "--quiet"]) == 0
+    rebuilt = json.loads((tmp_path / "default" / "metrics.json").read_text())
+    shipped = json.loads((shipped_model_dir() / "metrics.json").read_text())
+    assert rebuilt["chosen"] == shipped["chosen"]
+    for name, score in shipped["validation"].items():
+        assert rebuilt["validation"][name] == pytest.approx(score, abs=0.005)
+    rebuilt_model = MovieSearch.load(tmp_path / "default")
+    assert rebuilt_model.settings == MovieSearch.load(shipped_model_dir()).settings
