@@ -68,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     training.add_argument("--epochs", type=int, default=TrainConfig.epochs, metavar="N")
     training.add_argument("--seed", type=int, default=TrainConfig.seed)
+    training.add_argument(
+        "--fine-tune-layers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also fine-tune the top N encoder layers (slower; kept only if validation improves)",
+    )
     training.set_defaults(run=_run_train)
 
     evaluation = commands.add_parser("eval", help="nDCG@10, Recall@100, MRR@10 on a labelled query set")
@@ -134,7 +141,8 @@ def _run_train(args: argparse.Namespace) -> None:
     catalog = load_catalog(args.catalog)
     init = None if args.init == "none" else MovieSearch.load(_resolve_model(args.init))
     model = MovieSearch.build(catalog, base=init, progress=not args.quiet)
-    model = train(model, TrainConfig(epochs=args.epochs, seed=args.seed), progress=not args.quiet, init=init)
+    config = TrainConfig(epochs=args.epochs, seed=args.seed, fine_tune_layers=args.fine_tune_layers)
+    model = train(model, config, progress=not args.quiet, init=init)
     model.save(args.out)
     validation = ", ".join(f"{name} {score:.4f}" for name, score in model.metrics["validation"].items())
     print(
@@ -143,6 +151,13 @@ def _run_train(args: argparse.Namespace) -> None:
     )
     print(f"  validation nDCG@10: {validation}; serving the {model.metrics['chosen']} head")
     print(f"  lexical weight {model.settings.lexical_weight}, genre boost {model.settings.genre_boost}")
+    if "fine_tune" in model.metrics:
+        tuned = model.metrics["fine_tune"]
+        kept = "kept" if tuned["validation_after"] > tuned["validation_before"] else "not kept"
+        print(
+            f"  fine-tuned {tuned['layers']} encoder layers: validation {tuned['validation_before']:.4f} → "
+            f"{tuned['validation_after']:.4f}, {kept}"
+        )
     _print_catalog_report(catalog)
 
 

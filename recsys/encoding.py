@@ -60,6 +60,10 @@ class TextEncoder:
                 bar.update(len(rows))
         return out
 
+    def embed_with_grad(self, texts: Sequence[str]) -> torch.Tensor:
+        """Embed one batch of texts keeping the autograd graph (for fine-tuning); returns ``(B, C)``."""
+        return self._pooled(self.tokenizer.encode(texts))
+
     def _pooled(self, batch: TokenBatch) -> torch.Tensor:
         states, _ = self.encoder(batch.input_ids, batch.attention_mask)  # (B, T, C)
         return F.normalize(mean_pool(states, batch.attention_mask), dim=-1)  # (B, C)

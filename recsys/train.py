@@ -23,6 +23,7 @@ from scipy import sparse
 from tqdm.auto import tqdm
 
 from recsys.catalog import Catalog
+from recsys.encoding import TextEncoder
 from recsys.engine import MovieSearch, SearchSettings
 from recsys.evaluate import score_runs
 from recsys.head import AttentionHead, HeadConfig
@@ -46,6 +47,9 @@ class TrainConfig:
     patience: int = 3  # epochs without a better validation score before stopping
     genre_repeats: int = 40  # genre and keyword queries are few and matter most: shown this often per epoch
     self_supervised_per_epoch: int = 4096  # description spans and titles drawn afresh for each epoch
+    fine_tune_layers: int = 0  # also fine-tune this many top encoder layers (minutes; off by default)
+    fine_tune_epochs: int = 1
+    fine_tune_learning_rate: float = 2e-5
     seed: int = 0
 
 
@@ -179,6 +183,11 @@ def train(
         "config": asdict(config),
         "seconds": round(time.perf_counter() - started, 1),
     }
+    if config.fine_tune_layers > 0:
+        tuned = _fine_tune(model, head, train_queries, train_rows, val_queries, val_rows, config, progress)
+        metrics["fine_tune"] = tuned.metrics
+        if tuned.metrics["validation_after"] > tuned.metrics["validation_before"]:
+            model = tuned
     settings = SearchSettings(
         understand_queries=True, lexical_weight=lexical_weight, genre_boost=GENRE_BOOST,
         predicted_genre_boost=predicted_boost, predicted_genre_only_boost=only_boost,
@@ -229,14 +238,73 @@ def _fit(start, vectors, queries, documents, rows, config, validate, progress):
     return head.eval(), history
 
 
+def _fine_tune(model, head, queries, rows, val_queries, val_rows, config, progress) -> MovieSearch:
+    """Fine-tune the top encoder layers with the head fixed; return the model re-embedded with them.
+
+    Queries and each query's designated positive pass through the encoder with gradients; the sampled
+    negatives are the cached embeddings (a little stale as the encoder moves, as usual for this trick).
+    """
+    encoder = copy.deepcopy(model.text_encoder.encoder)
+    encoder.pretrained_name = None  # the weights now differ from the pretrained ones: save them
+    encoder.requires_grad_(False)
+    tuned_blocks = encoder.blocks[-config.fine_tune_layers :]
+    tuned_blocks.requires_grad_(True)
+    text_encoder = TextEncoder(model.text_encoder.tokenizer, encoder, model.text_encoder.batch_size)
+    optimiser = torch.optim.Adam(tuned_blocks.parameters(), lr=config.fine_tune_learning_rate)
+    documents, texts = torch.from_numpy(model.embeddings), model.catalog.documents(model.template)
+    membership = _membership(queries.positives, len(documents))
+    generator = np.random.default_rng(config.seed)
+    batch_size = 32  # encoder passes with gradients are costly: smaller batches
+    head = head.eval()
+
+    def validation_of(encoder_model: TextEncoder, embeddings: np.ndarray) -> float:
+        vectors = torch.from_numpy(encoder_model.embed(val_queries.texts))
+        return _validation_score(head, vectors, val_queries, torch.from_numpy(embeddings), val_rows)
+
+    before = validation_of(model.text_encoder, model.embeddings)
+    order = np.arange(len(queries))
+    steps = config.fine_tune_epochs * math.ceil(len(order) / batch_size)
+    with tqdm(total=steps, desc="fine-tuning encoder", unit="step", disable=not progress) as bar:
+        for _ in range(config.fine_tune_epochs):
+            generator.shuffle(order)
+            for start_at in range(0, len(order), batch_size):
+                batch = order[start_at : start_at + batch_size]
+                designated = np.array([generator.choice(queries.positives[i]) for i in batch])
+                sampled = generator.choice(rows, size=min(config.negatives, len(rows)), replace=False)
+                sampled = np.setdiff1d(sampled, designated)
+                query_vectors = text_encoder.embed_with_grad([queries.texts[i] for i in batch])  # (B, C)
+                positives = text_encoder.embed_with_grad([texts[r] for r in designated])  # (B, C)
+                columns = np.concatenate([designated, sampled])
+                document_vectors = torch.cat([positives, documents[sampled]])  # (S, C)
+                positive = torch.from_numpy(membership[batch][:, columns].toarray())  # (B, S)
+                loss = _info_nce(head, query_vectors, document_vectors, positive)
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+                bar.update(1)
+    encoder.requires_grad_(False)
+    embeddings = text_encoder.embed(texts, progress=progress, desc="re-embedding")
+    after = validation_of(text_encoder, embeddings)
+    tuned = MovieSearch(model.catalog, text_encoder, head, model.keys, embeddings, model.lexical, model.settings,
+                        model.template)  # fmt: skip
+    tuned = tuned.with_head(head, model.settings)
+    tuned.metrics = {"layers": config.fine_tune_layers, "validation_before": round(before, 4),
+                     "validation_after": round(after, 4)}  # fmt: skip
+    return tuned
+
+
 def _batch_loss(head, query_vectors, batch, queries, membership, documents, rows, config, generator):
     """Multi-positive InfoNCE: each query against its positives and sampled titles."""
     designated = [generator.choice(queries.positives[i]) for i in batch]
     sampled = generator.choice(rows, size=min(config.negatives, len(rows)), replace=False)
     columns = np.unique(np.concatenate([designated, sampled]))
-    keys = head.keys(documents[columns])  # (S, D)
-    logits = head.queries(query_vectors) @ keys.T / head.temperature  # (B, S)
     positive = torch.from_numpy(membership[batch][:, columns].toarray())  # (B, S)
+    return _info_nce(head, query_vectors, documents[columns], positive)
+
+
+def _info_nce(head, query_vectors, document_vectors, positive) -> torch.Tensor:
+    """Mean over queries of -log(Σ_positives exp(s/τ) / Σ_all exp(s/τ)), with s = q·k."""
+    logits = head.queries(query_vectors) @ head.keys(document_vectors).T / head.temperature  # (B, S)
     positive_logits = logits.masked_fill(~positive, -torch.inf)
     return (torch.logsumexp(logits, dim=1) - torch.logsumexp(positive_logits, dim=1)).mean()
 

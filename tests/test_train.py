@@ -73,3 +73,17 @@ def test_a_catalog_without_labels_never_ends_below_the_untrained_model(pretraine
     scores = trained.metrics["validation"]
     assert set(trained.metrics["pseudo_queries"]["train"]) == {"description span", "title"}
     assert scores[trained.metrics["chosen"]] >= scores["untrained"]
+
+
+def test_fine_tuning_top_encoder_layers_is_kept_only_when_it_helps(small_model, tmp_path):
+    config = TrainConfig(epochs=2, validation_fraction=0.3, fine_tune_layers=1, fine_tune_epochs=1)
+    model = train(small_model, config)
+    tuned = model.metrics["fine_tune"]
+    assert tuned["layers"] == 1
+    changed = model.text_encoder.encoder is not small_model.text_encoder.encoder
+    assert changed == (tuned["validation_after"] > tuned["validation_before"])
+    assert small_model.text_encoder.encoder.pretrained_name == "all-MiniLM-L6-v2"  # the original is untouched
+    directory = model.save(tmp_path / "tuned")
+    assert (directory / "encoder.safetensors").is_file() == changed
+    loaded = MovieSearch.load(directory)
+    assert loaded.search("a haunted farmhouse", k=3) == model.search("a haunted farmhouse", k=3)
