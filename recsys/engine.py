@@ -76,6 +76,7 @@ class MovieSearch:
         self.lexical = lexical
         self.settings = settings or SearchSettings()
         self.template = template
+        self._label_masks: dict[tuple[str, ...], np.ndarray] = {}  # titles having any of these labels
         self.metrics = metrics or {}
 
     # -- building -------------------------------------------------------------------------------------
@@ -235,11 +236,10 @@ class MovieSearch:
         return np.mean(masks, axis=0)  # (N,)
 
     def _labels_mask(self, labels: tuple[str, ...]) -> np.ndarray:
-        # Titles having any of these labels; cached, as a catalog's genre words are few.
-        cache = self.__dict__.setdefault("_label_mask_cache", {})
-        if labels not in cache:
-            cache[labels] = self.catalog.mask(genres=labels)
-        return cache[labels]
+        # Cached: a catalog has few genre labels, and queries name the same ones again and again.
+        if labels not in self._label_masks:
+            self._label_masks[labels] = self.catalog.mask(genres=labels)
+        return self._label_masks[labels]
 
     @cached_property
     def _predicted_genres(self) -> np.ndarray:
