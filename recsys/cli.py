@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from recsys.catalog import Catalog, load_catalog
@@ -87,6 +88,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluation.add_argument("--json", action="store_true", help="print JSON only")
     evaluation.set_defaults(run=_run_eval)
+
+    explain = commands.add_parser("explain", help="which words drove a match: the score split over words")
+    explain.add_argument("query", metavar="QUERY")
+    explain.add_argument("--model", required=True, metavar="DIR")
+    target = explain.add_mutually_exclusive_group(required=True)
+    target.add_argument("--id", metavar="MOVIE_ID", help="a title of the model's catalog")
+    target.add_argument("--text", metavar="DESCRIPTION", help="any description")
+    explain.add_argument("--json", action="store_true", help="print JSON only")
+    explain.set_defaults(run=_run_explain)
 
     search = commands.add_parser("search", help="rank a model's catalog for a query")
     search.add_argument("query", nargs="?", metavar="QUERY")
@@ -196,6 +206,27 @@ def _run_search(args: argparse.Namespace) -> None:
         print(json.dumps({"query": args.query, "results": [h._asdict() for h in hits]}, ensure_ascii=False))
     else:
         _print_hits(hits)
+
+
+def _run_explain(args: argparse.Namespace) -> None:
+    model = MovieSearch.load(args.model)
+    explanation = model.explain(args.query, movie_id=args.id, text=args.text)
+    if args.json:
+        print(json.dumps(asdict(explanation), ensure_ascii=False))
+        return
+    print(
+        f"score {explanation.score:.4f} = attention {explanation.dense:.4f}"
+        f" + BM25 {sum(v for _, v in explanation.lexical):.4f} + boosts {sum(v for _, v in explanation.boosts):.4f}"
+    )
+    for line in explanation.intents:
+        print(f"  understood: {line}")
+    print("  query words:       " + ", ".join(f"{w} {v:+.4f}" for w, v in explanation.query_words[:8]))
+    print("  description words: " + ", ".join(f"{w} {v:+.4f}" for w, v in explanation.movie_words[:12]))
+    print("  word pairs:        " + ", ".join(f"{q}×{m} {v:+.4f}" for q, m, v in explanation.pairs[:6]))
+    if explanation.lexical:
+        print("  BM25 terms:        " + ", ".join(f"{t} {v:+.4f}" for t, v in explanation.lexical))
+    for name, value in explanation.boosts:
+        print(f"  boost {name}: {value:+.4f}")
 
 
 def _read_batch(path: Path) -> tuple[list, list[str]]:

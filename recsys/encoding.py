@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -11,6 +12,15 @@ from tqdm.auto import tqdm
 
 from recsys.tokenizer import TokenBatch, Tokenizer
 from recsys.transformer import Encoder, mean_pool
+
+
+class TokenStates(NamedTuple):
+    """One text's final-layer token states, with the spans that map tokens back to words."""
+
+    text: str
+    states: torch.Tensor  # (T, C), [CLS] and [SEP] included, no padding
+    word_ids: list[int | None]
+    offsets: list[tuple[int, int]]
 
 
 class TextEncoder:
@@ -59,6 +69,17 @@ class TextEncoder:
                 out[rows] = self._pooled(batch).numpy()
                 bar.update(len(rows))
         return out
+
+    def token_states(self, texts: Sequence[str]) -> list[TokenStates]:
+        """Final-layer token states of each text (one batched pass), for explanations."""
+        batch = self.tokenizer.encode(texts)
+        with torch.inference_mode():
+            states, _ = self.encoder(batch.input_ids, batch.attention_mask)  # (B, T, C)
+        lengths = batch.attention_mask.sum(1).tolist()
+        return [
+            TokenStates(text, states[i, :length].clone(), batch.word_ids[i], batch.offsets[i])
+            for i, (text, length) in enumerate(zip(texts, lengths, strict=True))
+        ]
 
     def embed_with_grad(self, texts: Sequence[str]) -> torch.Tensor:
         """Embed one batch of texts keeping the autograd graph (for fine-tuning); returns ``(B, C)``."""

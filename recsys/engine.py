@@ -17,6 +17,7 @@ from recsys import artifacts
 from recsys.catalog import DOCUMENT_TEMPLATE, Catalog
 from recsys.encoding import TextEncoder
 from recsys.errors import ModelError, QueryError
+from recsys.explain import Explanation, explain_pair
 from recsys.head import AttentionHead, HeadConfig
 from recsys.index import KeyStore
 from recsys.lexical import LexicalIndex
@@ -189,17 +190,24 @@ class MovieSearch:
         with torch.inference_mode():
             return self.head.queries(embeddings).numpy()  # (Q, D)
 
-    def _rank(self, intent: Intents, vector: np.ndarray, k: int, user_mask: np.ndarray | None) -> list[Hit]:
-        allowed = _both(user_mask, self.catalog.mask(years=intent.years, kind=intent.kind))
+    def _boosts(self, intent: Intents) -> list[tuple[str, float, np.ndarray]]:
+        """The genre terms added to the score: (what, β, per-title value)."""
         boosts = []
         beta = self.settings.predicted_genre_only_boost if intent.genre_only else self.settings.predicted_genre_boost
         if intent.predicted and beta:
             columns = [self.head.config.genres.index(genre) for genre in intent.predicted]
-            boosts.append((beta, self._predicted_genres[:, columns].mean(1)))
+            name = "predicted genre: " + ", ".join(intent.predicted)
+            boosts.append((name, beta, self._predicted_genres[:, columns].mean(1)))
+        share = self._genre_share(intent)
+        if share is not None and not intent.genre_only and self.settings.genre_boost:
+            boosts.append(("genre: " + ", ".join(intent.genres), self.settings.genre_boost, share))
+        return boosts
+
+    def _rank(self, intent: Intents, vector: np.ndarray, k: int, user_mask: np.ndarray | None) -> list[Hit]:
+        allowed = _both(user_mask, self.catalog.mask(years=intent.years, kind=intent.kind))
+        boosts = [(beta, values) for _, beta, values in self._boosts(intent)]
         share = self._genre_share(intent)
         if share is None or not intent.genre_only:  # "sci-fi about aliens": titles of the genres get a boost
-            if share is not None and self.settings.genre_boost:
-                boosts.append((self.settings.genre_boost, share))
             return self._hits(*self._scored(intent, vector, k, allowed, boosts))
         # "horror", "90s romantic comedy": titles with all the named genres, then those with some.
         scores, rows = self._scored(intent, vector, k, _both(allowed, share == 1.0), boosts)
@@ -240,6 +248,48 @@ class MovieSearch:
         if labels not in self._label_masks:
             self._label_masks[labels] = self.catalog.mask(genres=labels)
         return self._label_masks[labels]
+
+    def explain(self, query: str, movie_id: str | None = None, text: str | None = None) -> Explanation:
+        """Split a title's score for a query over query words, description words, BM25 terms and boosts.
+
+        Parameters
+        ----------
+        query : str
+            The query, as given to :meth:`search`.
+        movie_id : str, optional
+            A title of the catalog; its score is the one :meth:`search` reports.
+        text : str, optional
+            Any description instead (only the attention part applies: no BM25 term, no genre boost).
+        """
+        if (movie_id is None) == (text is None):
+            raise QueryError("explain needs either a movie id or a text, not both")
+        if not query.strip():
+            raise QueryError("the query is empty: type a few words, a genre or a title")
+        intent = self.understand(query)
+        row = self._row(movie_id) if movie_id is not None else None
+        document = self.catalog.documents(self.template)[row] if row is not None else " ".join(text.split())
+        query_states, movie_states = self.text_encoder.token_states([intent.text, document])
+        with torch.inference_mode():
+            explanation = explain_pair(query_states, movie_states, self.head.bilinear())
+        explanation.intents = list(intent.explained)
+        if row is not None:
+            if self.settings.lexical_weight:
+                terms = self.lexical.term_scores(intent.text, np.array([row]))
+                weight = self.settings.lexical_weight
+                explanation.lexical = [(term, round(weight * float(v[0]), 6)) for term, v in terms.items() if v[0]]
+            explanation.boosts = [(name, round(beta * float(values[row]), 6)) for name, beta, values in
+                                  self._boosts(intent) if values[row]]  # fmt: skip
+        explanation.score = explanation.dense + sum(v for _, v in explanation.lexical + explanation.boosts)
+        return explanation
+
+    def _row(self, movie_id: str) -> int:
+        if movie_id not in self._row_of:
+            raise QueryError(f"no title with id {movie_id!r} in this model's catalog")
+        return self._row_of[movie_id]
+
+    @cached_property
+    def _row_of(self) -> dict[str, int]:
+        return {movie: row for row, movie in enumerate(self.catalog.ids)}
 
     @cached_property
     def _predicted_genres(self) -> np.ndarray:
