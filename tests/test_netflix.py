@@ -29,3 +29,35 @@ def test_space_adventure_with_aliens_finds_science_fiction(netflix):
     assert len(sci_fi) >= 3  # at least 6x the catalog's base rate in the top 10
     text = " ".join(netflix.catalog.frame.set_index("id").loc[[h.id for h in hits[:5]], "description"]).lower()
     assert text.count("alien") + text.count("space") + text.count("planet") >= 5
+
+
+def _perturbed_head(head):
+    """A head as training leaves it: projections moved away from the identity, heads weighted unevenly."""
+    import copy
+
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    trained = copy.deepcopy(head)
+    with torch.no_grad():
+        for layer in (trained.query, trained.key):
+            layer.weight.add_(0.05 * torch.randn(layer.weight.shape, generator=generator))
+        trained.head_weights.mul_(torch.linspace(0.5, 1.5, len(trained.head_weights)))
+    return trained
+
+
+@pytest.mark.parametrize("head", ["untrained", "trained"])
+def test_explanations_are_exact_on_500_pairs(netflix, head):
+    model = netflix if head == "untrained" else netflix.with_head(_perturbed_head(netflix.head), netflix.settings)
+    queries = netflix_queries(model.catalog.documents(), 100, seed=1)
+    checked = 0
+    for query, hits in zip(queries, model.search_many(queries, k=5), strict=True):
+        for hit in hits:
+            explanation = model.explain(query, movie_id=hit.id)
+            assert explanation.score == pytest.approx(hit.score, rel=1e-4, abs=1e-6)
+            query_total = sum(v for _, v in explanation.query_words) + explanation.special_query
+            movie_total = sum(v for _, v in explanation.movie_words) + explanation.special_movie
+            assert query_total == pytest.approx(explanation.dense, rel=1e-4, abs=1e-6)
+            assert movie_total == pytest.approx(explanation.dense, rel=1e-4, abs=1e-6)
+            checked += 1
+    assert checked == 500
