@@ -27,8 +27,8 @@ from recsys.catalog import Catalog
 from recsys.encoding import TextEncoder
 from recsys.engine import shipped_model_dir
 from recsys.evaluate import score_runs
-from recsys.query import genre_pair_phrase, label_genres
-from recsys.train import TrainConfig, train
+from recsys.query import genre_pair_phrase
+from recsys.train import TrainConfig, group_by_genre, train
 
 CATALOGS = {"Netflix": SHARED_DATA / "streaming" / "netflix_titles.csv",
             "Disney+": SHARED_DATA / "streaming" / "disney_plus_titles.csv"}  # fmt: skip
@@ -46,14 +46,7 @@ SKIP_LABELS = {"movies", "tv shows", "series"}
 def query_sets(catalog: Catalog) -> dict[str, list[tuple[str, list[str]]]]:
     """The three query sets of a catalog, each a list of (query, relevant ids)."""
     ids = np.array(catalog.ids)
-    by_label: dict[str, set[int]] = {}
-    for row, labels in enumerate(catalog.frame["genres"]):
-        for label in labels:
-            by_label.setdefault(label, set()).add(row)
-    by_genre: dict[str, set[int]] = {}
-    for label, rows in by_label.items():
-        for genre in label_genres(label):
-            by_genre.setdefault(genre, set()).update(rows)
+    by_label, by_genre = group_by_genre(catalog.frame["genres"], range(len(catalog)))
     sets = {"genre": [], "genre combination": [], "keyword": []}
     for label, rows in sorted(by_label.items()):
         if len(rows) >= 10 and label.lower() not in SKIP_LABELS:

@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -91,10 +91,11 @@ class Catalog:
         """The movie ids, in row order."""
         return self.frame["id"].tolist()
 
-    def documents(self, template: str = DOCUMENT_TEMPLATE) -> list[str]:
-        """Return each title's document text, ``"{title}. {description}"`` by default."""
-        rows = self.frame[["title", "description"]].itertuples(index=False)
-        return [template.format(title=title, description=description) for title, description in rows]
+    def documents(self, template: str = DOCUMENT_TEMPLATE, rows: Sequence[int] | None = None) -> list[str]:
+        """Return each title's document text (or only those of ``rows``), ``"{title}. {description}"`` by default."""
+        frame = self.frame if rows is None else self.frame.iloc[list(rows)]
+        pairs = frame[["title", "description"]].itertuples(index=False)
+        return [template.format(title=title, description=description) for title, description in pairs]
 
     def genres(self) -> list[str]:
         """The catalog's genre vocabulary, sorted."""

@@ -116,15 +116,27 @@ class MovieSearch:
         lexical = LexicalIndex.build(documents)
         return cls(catalog, text_encoder, head, keys, embeddings, lexical, replace(settings), template)
 
-    def with_head(self, head: AttentionHead, settings: SearchSettings, metrics: dict | None = None) -> MovieSearch:
-        """The same catalog and encoder with another head and settings (keys recomputed, no re-encoding)."""
-        keys = _index_keys(head, self.embeddings, progress=False)
+    def with_head(
+        self,
+        head: AttentionHead,
+        settings: SearchSettings,
+        metrics: dict | None = None,
+        text_encoder: TextEncoder | None = None,
+        embeddings: np.ndarray | None = None,
+    ) -> MovieSearch:
+        """The same catalog with another head and settings; keys are recomputed from the embeddings.
+
+        Without ``text_encoder`` and ``embeddings`` (a fine-tuned encoder and the catalog embedded by it),
+        the encoder and its cached embeddings are kept: nothing is re-encoded.
+        """
+        embeddings = self.embeddings if embeddings is None else embeddings
+        keys = _index_keys(head, embeddings, progress=False)
         return MovieSearch(
             self.catalog,
-            self.text_encoder,
+            text_encoder or self.text_encoder,
             head,
             keys,
-            self.embeddings,
+            embeddings,
             self.lexical,
             settings,
             self.template,
@@ -171,8 +183,7 @@ class MovieSearch:
         if k < 1:
             raise QueryError(f"k must be at least 1, got {k}")
         for query in queries:
-            if not isinstance(query, str) or not query.strip():
-                raise QueryError("the query is empty: type a few words, a genre or a title")
+            _check_query(query)
         user_mask = self.catalog.mask(genres=genres, years=years, kind=kind)
         intents = [self.understand(query) for query in queries]
         vectors = self.query_vectors([intent.text for intent in intents])  # (Q, D)
@@ -190,23 +201,22 @@ class MovieSearch:
         with torch.inference_mode():
             return self.head.queries(embeddings).numpy()  # (Q, D)
 
-    def _boosts(self, intent: Intents) -> list[tuple[str, float, np.ndarray]]:
-        """The genre terms added to the score: (what, β, per-title value)."""
+    def _boosts(self, intent: Intents, share: np.ndarray | None) -> list[tuple[str, float, np.ndarray]]:
+        """The genre terms added to the score: (what, β, per-title value); ``share`` from :meth:`_genre_share`."""
         boosts = []
         beta = self.settings.predicted_genre_only_boost if intent.genre_only else self.settings.predicted_genre_boost
         if intent.predicted and beta:
             columns = [self.head.config.genres.index(genre) for genre in intent.predicted]
             name = "predicted genre: " + ", ".join(intent.predicted)
             boosts.append((name, beta, self._predicted_genres[:, columns].mean(1)))
-        share = self._genre_share(intent)
         if share is not None and not intent.genre_only and self.settings.genre_boost:
             boosts.append(("genre: " + ", ".join(intent.genres), self.settings.genre_boost, share))
         return boosts
 
     def _rank(self, intent: Intents, vector: np.ndarray, k: int, user_mask: np.ndarray | None) -> list[Hit]:
         allowed = _both(user_mask, self.catalog.mask(years=intent.years, kind=intent.kind))
-        boosts = [(beta, values) for _, beta, values in self._boosts(intent)]
         share = self._genre_share(intent)
+        boosts = [(beta, values) for _, beta, values in self._boosts(intent, share)]
         if share is None or not intent.genre_only:  # "sci-fi about aliens": titles of the genres get a boost
             return self._hits(*self._scored(intent, vector, k, allowed, boosts))
         # "horror", "90s romantic comedy": titles with all the named genres, then those with some.
@@ -263,11 +273,10 @@ class MovieSearch:
         """
         if (movie_id is None) == (text is None):
             raise QueryError("explain needs either a movie id or a text, not both")
-        if not query.strip():
-            raise QueryError("the query is empty: type a few words, a genre or a title")
+        _check_query(query)
         intent = self.understand(query)
         row = self._row(movie_id) if movie_id is not None else None
-        document = self.catalog.documents(self.template)[row] if row is not None else " ".join(text.split())
+        document = self.catalog.documents(self.template, [row])[0] if row is not None else " ".join(text.split())
         query_states, movie_states = self.text_encoder.token_states([intent.text, document])
         with torch.inference_mode():
             explanation = explain_pair(query_states, movie_states, self.head.bilinear())
@@ -278,7 +287,7 @@ class MovieSearch:
                 weight = self.settings.lexical_weight
                 explanation.lexical = [(term, round(weight * float(v[0]), 6)) for term, v in terms.items() if v[0]]
             explanation.boosts = [(name, round(beta * float(values[row]), 6)) for name, beta, values in
-                                  self._boosts(intent) if values[row]]  # fmt: skip
+                                  self._boosts(intent, self._genre_share(intent)) if values[row]]  # fmt: skip
         explanation.score = explanation.dense + sum(v for _, v in explanation.lexical + explanation.boosts)
         return explanation
 
@@ -381,8 +390,7 @@ class MovieSearch:
         directory = Path(directory)
         config = artifacts.read_config(directory)
         try:
-            head_config = dict(config["head"])
-            head = AttentionHead(HeadConfig(**{**head_config, "genres": tuple(head_config.get("genres", ()))}))
+            head = AttentionHead(HeadConfig.from_dict(config["head"]))
             head.load_state_dict(load_file(directory / "head.safetensors"))
             tokenizer = Tokenizer.from_file(directory / "tokenizer.json", config["max_length"])
             encoder = _load_encoder(directory, dict(config["encoder"]))
@@ -424,6 +432,11 @@ def _index_keys(head: AttentionHead, embeddings: np.ndarray, progress: bool) -> 
     with torch.inference_mode():
         keys = head.keys(torch.from_numpy(embeddings)).numpy()  # (N, D)
     return KeyStore.build(keys, progress=progress)
+
+
+def _check_query(query: object) -> None:
+    if not isinstance(query, str) or not query.strip():
+        raise QueryError("the query is empty: type a few words, a genre or a title")
 
 
 def _both(first: np.ndarray | None, second: np.ndarray | None) -> np.ndarray | None:

@@ -32,6 +32,11 @@ class HeadConfig:
         """Return the config as a JSON-ready dict."""
         return {**asdict(self), "genres": list(self.genres)}
 
+    @classmethod
+    def from_dict(cls, config: dict) -> HeadConfig:
+        """Rebuild a config written by :meth:`to_dict`."""
+        return cls(**{**config, "genres": tuple(config.get("genres", ()))})
+
 
 class AttentionHead(nn.Module):
     """Scores a query embedding against movie embeddings with ``num_heads`` bilinear heads.

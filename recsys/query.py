@@ -149,19 +149,12 @@ class QueryParser:
         text = self._read_years(text, intents)
         text = self._read_kind(text, intents)
         remaining = text
-        found_words = {
-            genre: next((w for w in words if _has_phrase(text, w)), None) for genre, words in GENRE_SYNONYMS.items()
-        }
-        plain = [g for g, w in found_words.items() if w and w not in AMBIGUOUS_GENRE_WORDS]
-        others = _remove_phrase_all(text, [found_words[g] for g in plain])
-        if any(w not in STOP_WORDS for w in others.split() if w not in AMBIGUOUS_GENRE_WORDS):
-            found_words = {g: (None if w in AMBIGUOUS_GENRE_WORDS else w) for g, w in found_words.items()}
-        for genre, found in found_words.items():
-            if found and genre in self.labels_by_genre:
+        for genre, found in _genre_words(text).items():
+            if genre in self.labels_by_genre:
                 intents.genres[genre] = self.labels_by_genre[genre]
                 intents.explained.append(f"genre: {genre}, from '{found}'")
                 remaining = _remove_phrase(remaining, found)
-            elif found and genre in self.predictable:
+            elif genre in self.predictable:
                 intents.predicted.append(genre)
                 intents.explained.append(f"genre: {genre} (predicted from descriptions), from '{found}'")
                 remaining = _remove_phrase(remaining, found)
@@ -225,10 +218,17 @@ def _has_phrase(text: str, phrase: str) -> bool:
     return re.search(pattern, text) is not None or re.search(pattern, text.replace("-", " ")) is not None
 
 
-def _remove_phrase_all(text: str, phrases: list[str]) -> str:
-    for phrase in phrases:
-        text = _remove_phrase(text, phrase)
-    return text
+def _genre_words(text: str) -> dict[str, str]:
+    """Canonical genre → the word naming it in the text; ambiguous words count only when nothing else does."""
+    found = {genre: next((w for w in words if _has_phrase(text, w)), None) for genre, words in GENRE_SYNONYMS.items()}
+    found = {genre: word for genre, word in found.items() if word}
+    others = text
+    for word in found.values():
+        if word not in AMBIGUOUS_GENRE_WORDS:
+            others = _remove_phrase(others, word)
+    if any(w not in STOP_WORDS and w not in AMBIGUOUS_GENRE_WORDS for w in others.split()):
+        found = {genre: word for genre, word in found.items() if word not in AMBIGUOUS_GENRE_WORDS}
+    return found
 
 
 def _remove_phrase(text: str, phrase: str) -> str:

@@ -14,7 +14,8 @@ import random
 import re
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -84,14 +85,7 @@ def make_pseudo_queries(catalog: Catalog, rows: np.ndarray, rng: random.Random) 
         if members and text and text not in queries:
             queries[text] = (members, source)
 
-    by_label: dict[str, set[int]] = {}
-    for row, labels in zip(rows, frame["genres"], strict=True):
-        for label in labels:
-            by_label.setdefault(label, set()).add(int(row))
-    by_genre: dict[str, set[int]] = {}
-    for label, members in by_label.items():
-        for genre in label_genres(label):
-            by_genre.setdefault(genre, set()).update(members)
+    by_label, by_genre = group_by_genre(frame["genres"], rows)
     for label, members in sorted(by_label.items()):
         if len(members) >= 2:
             add(_label_text(label), members, "genre")
@@ -124,6 +118,23 @@ def make_pseudo_queries(catalog: Catalog, rows: np.ndarray, rng: random.Random) 
             positives.append(np.array(sorted(members), dtype=np.int64))
             sources.append(source)
     return PseudoQueries(texts, positives, sources)
+
+
+def group_by_genre(labels: Iterable[list[str]], rows: Iterable[int]) -> tuple[dict, dict]:
+    """The rows having each genre label, and each canonical genre (through :func:`label_genres`).
+
+    >>> group_by_genre([["Sci-Fi & Fantasy"], ["Dramas", "Sci-Fi & Fantasy"]], [4, 7])
+    ({'Sci-Fi & Fantasy': {4, 7}, 'Dramas': {7}}, {'Fantasy': {4, 7}, 'Science Fiction': {4, 7}, 'Drama': {7}})
+    """
+    by_label: dict[str, set[int]] = {}
+    for row, row_labels in zip(rows, labels, strict=True):
+        for label in row_labels:
+            by_label.setdefault(label, set()).add(int(row))
+    by_genre: dict[str, set[int]] = {}
+    for label, members in by_label.items():
+        for genre in sorted(label_genres(label)):
+            by_genre.setdefault(genre, set()).update(members)
+    return by_label, by_genre
 
 
 def train(
@@ -162,10 +173,11 @@ def train(
     if init is not None:
         sources.append((init.embeddings, init.catalog.frame["genres"]))
     head = _fit_genre_readout(head, sources, config.seed)
+    dense = _dense_scores(head, val_vectors, documents, val_rows)  # (Q, V)
     lexical = np.stack([model.lexical.scores(text)[val_rows] for text in val_queries.texts])  # (Q, V)
-    lexical_weight, lexical_scores = _choose_lexical_weight(model, head, val_queries, val_vectors, val_rows, lexical)
+    lexical_weight, lexical_scores = _choose_lexical_weight(dense, lexical, val_queries, val_rows)
     only_boost, predicted_boost, predicted_scores = _choose_predicted_boost(
-        model, head, val_queries, val_vectors, val_rows, lexical_weight * lexical
+        model, head, val_queries, val_rows, dense + lexical_weight * lexical
     )
     metrics = {
         "validation_measure": "mean over query sources of nDCG@10 among held-out titles",
@@ -269,8 +281,7 @@ def _fine_tune(model, head, queries, rows, val_queries, val_rows, config, progre
             generator.shuffle(order)
             for start_at in range(0, len(order), batch_size):
                 batch = order[start_at : start_at + batch_size]
-                designated = np.array([generator.choice(queries.positives[i]) for i in batch])
-                sampled = generator.choice(rows, size=min(config.negatives, len(rows)), replace=False)
+                designated, sampled = _draw(batch, queries, rows, config, generator)
                 sampled = np.setdiff1d(sampled, designated)
                 query_vectors = text_encoder.embed_with_grad([queries.texts[i] for i in batch])  # (B, C)
                 positives = text_encoder.embed_with_grad([texts[r] for r in designated])  # (B, C)
@@ -285,18 +296,21 @@ def _fine_tune(model, head, queries, rows, val_queries, val_rows, config, progre
     encoder.requires_grad_(False)
     embeddings = text_encoder.embed(texts, progress=progress, desc="re-embedding")
     after = validation_of(text_encoder, embeddings)
-    tuned = MovieSearch(model.catalog, text_encoder, head, model.keys, embeddings, model.lexical, model.settings,
-                        model.template)  # fmt: skip
-    tuned = tuned.with_head(head, model.settings)
-    tuned.metrics = {"layers": config.fine_tune_layers, "validation_before": round(before, 4),
-                     "validation_after": round(after, 4)}  # fmt: skip
-    return tuned
+    metrics = {"layers": config.fine_tune_layers, "validation_before": round(before, 4),
+               "validation_after": round(after, 4)}  # fmt: skip
+    return model.with_head(head, model.settings, metrics, text_encoder=text_encoder, embeddings=embeddings)
+
+
+def _draw(batch, queries, rows, config, generator) -> tuple[np.ndarray, np.ndarray]:
+    """One positive per query of the batch, and a sample of titles to serve as negatives."""
+    designated = np.array([generator.choice(queries.positives[i]) for i in batch])
+    sampled = generator.choice(rows, size=min(config.negatives, len(rows)), replace=False)
+    return designated, sampled
 
 
 def _batch_loss(head, query_vectors, batch, queries, membership, documents, rows, config, generator):
     """Multi-positive InfoNCE: each query against its positives and sampled titles."""
-    designated = [generator.choice(queries.positives[i]) for i in batch]
-    sampled = generator.choice(rows, size=min(config.negatives, len(rows)), replace=False)
+    designated, sampled = _draw(batch, queries, rows, config, generator)
     columns = np.unique(np.concatenate([designated, sampled]))
     positive = torch.from_numpy(membership[batch][:, columns].toarray())  # (B, S)
     return _info_nce(head, query_vectors, documents[columns], positive)
@@ -311,9 +325,13 @@ def _info_nce(head, query_vectors, document_vectors, positive) -> torch.Tensor:
 
 def _validation_score(head, vectors, queries, documents, rows) -> float:
     """Mean over query sources of nDCG@10, ranking the held-out titles only."""
+    return _ndcg_by_source(_dense_scores(head, vectors, documents, rows), queries, rows)
+
+
+def _dense_scores(head, vectors, documents, rows) -> np.ndarray:
+    """q·k of each query against the given rows' documents, ``(Q, V)``."""
     with torch.inference_mode():
-        scores = head.queries(vectors) @ head.keys(documents[rows]).T  # (Q, V)
-    return _ndcg_by_source(scores.numpy(), queries, rows)
+        return (head.queries(vectors) @ head.keys(documents[rows]).T).numpy()
 
 
 def _ndcg_by_source(scores: np.ndarray, queries: PseudoQueries, rows: np.ndarray) -> float:
@@ -326,12 +344,15 @@ def _ndcg_by_source(scores: np.ndarray, queries: PseudoQueries, rows: np.ndarray
     return float(np.mean([score_runs(rel, ran)["ndcg@10"] for rel, ran in by_source.values()]))
 
 
-def _choose_lexical_weight(model, head, queries, vectors, rows, lexical):
-    with torch.inference_mode():
-        dense = (head.queries(vectors) @ head.keys(torch.from_numpy(model.embeddings[rows])).T).numpy()
-    results = {str(w): round(_ndcg_by_source(dense + w * lexical, queries, rows), 4) for w in LEXICAL_WEIGHTS}
-    best = max(LEXICAL_WEIGHTS, key=lambda w: (results[str(w)], -w))
-    return best, results
+def _choose_lexical_weight(dense, lexical, queries, rows):
+    """Choose λ on validation: the grid value with the best score, the smallest on ties."""
+    return _best_on_validation(dense, lexical, LEXICAL_WEIGHTS, queries, rows)
+
+
+def _best_on_validation(base, term, grid, queries, rows):
+    """The weight of ``grid`` for which ``base + weight · term`` scores best (smallest on ties), and all scores."""
+    results = {str(w): round(_ndcg_by_source(base + w * term, queries, rows), 4) for w in grid}
+    return max(grid, key=lambda w: (results[str(w)], -w)), results
 
 
 def _fit_genre_readout(head: AttentionHead, sources: list, seed: int, steps: int = 300) -> AttentionHead:
@@ -366,37 +387,33 @@ def _fit_genre_readout(head: AttentionHead, sources: list, seed: int, steps: int
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-    fitted = AttentionHead(HeadConfig(**{**asdict(head.config), "genres": tuple(genres)}))
+    fitted = AttentionHead(replace(head.config, genres=tuple(genres)))
     state = {k: v for k, v in head.state_dict().items() if not k.startswith("genre_")}
     fitted.load_state_dict({**state, "genre_weight": (weight * scale).detach().T, "genre_bias": bias.detach()})
     return fitted.eval()
 
 
-def _choose_predicted_boost(model, head, queries, vectors, rows, lexical):
+def _choose_predicted_boost(model, head, queries, rows, scores):
     """Choose β for predicted genres on validation, as if the held-out titles had no labels.
 
     Queries that are only genres ("horror") and queries with other words get a β each: for the first,
-    the predicted genre plays the part a label filter plays in a labelled catalog.
+    the predicted genre plays the part a label filter plays in a labelled catalog. ``scores`` are the
+    validation scores so far (q·k plus the weighted lexical term).
     """
     parser = QueryParser([], set(model.catalog.frame["kind"]), head.config.genres)
     with torch.inference_mode():
-        documents = torch.from_numpy(model.embeddings[rows])
-        dense = (head.queries(vectors) @ head.keys(documents).T).numpy()  # (Q, V)
-        profile = head.genre_profile(head.values(documents)).numpy()  # (V, G)
-    dense = dense + lexical  # (Q, V) the weighted lexical term chosen before
-    only, mixed = np.zeros_like(dense), np.zeros_like(dense)
+        profile = head.genre_profile(head.values(torch.from_numpy(model.embeddings[rows]))).numpy()  # (V, G)
+    only, mixed = np.zeros_like(scores), np.zeros_like(scores)
     for i, text in enumerate(queries.texts):
         intents = parser.parse(text)
         if intents.predicted:
             target = only if intents.genre_only else mixed
             target[i] = profile[:, [head.config.genres.index(g) for g in intents.predicted]].mean(1)
-    results = {}
-    for name, boost, other in (("genre only", only, 0.0), ("with other words", mixed, None)):
-        base = dense + (results["genre only"][0] * only if other is None else 0.0)
-        grid = {str(b): round(_ndcg_by_source(base + b * boost, queries, rows), 4) for b in PREDICTED_GENRE_BOOSTS}
-        best = max(PREDICTED_GENRE_BOOSTS, key=lambda b, grid=grid: (grid[str(b)], -b))
-        results[name] = (best, grid)
-    return results["genre only"][0], results["with other words"][0], {k: v[1] for k, v in results.items()}
+    only_boost, only_grid = _best_on_validation(scores, only, PREDICTED_GENRE_BOOSTS, queries, rows)
+    mixed_boost, mixed_grid = _best_on_validation(
+        scores + only_boost * only, mixed, PREDICTED_GENRE_BOOSTS, queries, rows
+    )
+    return only_boost, mixed_boost, {"genre only": only_grid, "with other words": mixed_grid}
 
 
 def _membership(positives: list[np.ndarray], columns: int) -> sparse.csr_matrix:

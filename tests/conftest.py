@@ -45,3 +45,20 @@ def small_model(small_catalog_path, pretrained):
     from recsys import MovieSearch, load_catalog
 
     return MovieSearch.build(load_catalog(small_catalog_path), encoder=pretrained)
+
+
+@pytest.fixture(scope="session")
+def assert_exact_explanation():
+    """Check that a title's explanation adds up to the score ``search`` reported for it."""
+
+    def check(model, query, hit, absolute=1e-5):
+        explanation = model.explain(query, movie_id=hit.id)
+        assert explanation.score == pytest.approx(hit.score, rel=1e-4, abs=absolute)
+        query_total = sum(v for _, v in explanation.query_words) + explanation.special_query
+        movie_total = sum(v for _, v in explanation.movie_words) + explanation.special_movie
+        assert query_total == pytest.approx(explanation.dense, rel=1e-4, abs=absolute)
+        assert movie_total == pytest.approx(explanation.dense, rel=1e-4, abs=absolute)
+        parts = explanation.dense + sum(v for _, v in explanation.lexical + explanation.boosts)
+        assert parts == pytest.approx(explanation.score, rel=1e-6)
+
+    return check

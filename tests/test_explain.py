@@ -16,18 +16,11 @@ def shipped():
 
 
 @pytest.mark.parametrize("model_name", ["small_model", "shipped"])
-def test_shares_add_up_to_the_reported_score(model_name, request):
+def test_shares_add_up_to_the_reported_score(model_name, request, assert_exact_explanation):
     model = request.getfixturevalue(model_name)
     for query in QUERIES:
         for hit in model.search(query, k=5):
-            explanation = model.explain(query, movie_id=hit.id)
-            assert explanation.score == pytest.approx(hit.score, rel=1e-4, abs=1e-5)
-            query_total = sum(v for _, v in explanation.query_words) + explanation.special_query
-            movie_total = sum(v for _, v in explanation.movie_words) + explanation.special_movie
-            assert query_total == pytest.approx(explanation.dense, rel=1e-4, abs=1e-5)
-            assert movie_total == pytest.approx(explanation.dense, rel=1e-4, abs=1e-5)
-            parts = explanation.dense + sum(v for _, v in explanation.lexical + explanation.boosts)
-            assert parts == pytest.approx(explanation.score, rel=1e-6)
+            assert_exact_explanation(model, query, hit)
 
 
 def test_any_text_can_be_explained_and_words_come_from_it(small_model):

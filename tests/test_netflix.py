@@ -47,17 +47,12 @@ def _perturbed_head(head):
 
 
 @pytest.mark.parametrize("head", ["untrained", "trained"])
-def test_explanations_are_exact_on_500_pairs(netflix, head):
+def test_explanations_are_exact_on_500_pairs(netflix, head, assert_exact_explanation):
     model = netflix if head == "untrained" else netflix.with_head(_perturbed_head(netflix.head), netflix.settings)
     queries = netflix_queries(model.catalog.documents(), 100, seed=1)
     checked = 0
     for query, hits in zip(queries, model.search_many(queries, k=5), strict=True):
         for hit in hits:
-            explanation = model.explain(query, movie_id=hit.id)
-            assert explanation.score == pytest.approx(hit.score, rel=1e-4, abs=1e-6)
-            query_total = sum(v for _, v in explanation.query_words) + explanation.special_query
-            movie_total = sum(v for _, v in explanation.movie_words) + explanation.special_movie
-            assert query_total == pytest.approx(explanation.dense, rel=1e-4, abs=1e-6)
-            assert movie_total == pytest.approx(explanation.dense, rel=1e-4, abs=1e-6)
+            assert_exact_explanation(model, query, hit, absolute=1e-6)
             checked += 1
     assert checked == 500
