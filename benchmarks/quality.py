@@ -24,8 +24,8 @@ import numpy as np
 from benchmarks.common import SHARED_DATA, flat_index, machine, sentence_transformer
 from recsys import MovieSearch, load_catalog
 from recsys.catalog import Catalog
+from recsys.default import default_model
 from recsys.encoding import TextEncoder
-from recsys.engine import shipped_model_dir
 from recsys.evaluate import score_runs
 from recsys.query import genre_pair_phrase
 from recsys.train import TrainConfig, group_by_genre, train
@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     args = parser.parse_args()
     st, encoder = sentence_transformer(), TextEncoder.pretrained()
-    shipped = MovieSearch.load(shipped_model_dir())
+    shipped = MovieSearch.load(default_model(progress=True))
     report = {"machine": machine(), "directions": {}}
     for train_name, eval_name in [("Netflix", "Disney+"), ("Disney+", "Netflix")]:
         started = time.perf_counter()

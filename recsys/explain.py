@@ -7,17 +7,42 @@ With mean pooling and linear maps, the dense score is a sum over token pairs (DE
 Summing c_ij over j gives each query token's share, over i each description token's share; word
 pieces merge into words. The lexical term is a sum over query terms and the genre boosts are constants
 per title, so the whole score splits exactly.
+
+One step more makes the shares read like a person would read them. The final states of punctuation,
+of stop words and of [CLS]/[SEP] are where the encoder gathers a sentence's context, so mean pooling
+hands them a large share ("." or "with" would rank near the top). Their shares are passed on to the
+content words they gathered from, in proportion to the encoder's own attention rollout weighted by the
+size of what each head moves (Abnar & Zuidema, 2020; Kobayashi et al., 2020). Passing shares on moves
+nothing in or out, so the word shares still add up to the score exactly; how much was passed on is
+reported as ``carried_query`` and ``carried_movie``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 import torch
+from bm25s.stopwords import STOPWORDS_EN
+from safetensors.torch import load_file, save_file
 
 from recsys.encoding import TokenStates
+from recsys.tokenizer import word_spans
 
 SPECIAL = "[CLS]/[SEP]"
+STOP_WORDS = frozenset(STOPWORDS_EN)  # the words the BM25 term ignores too
+
+
+class WordShare(NamedTuple):
+    """One word of a text, where it is in the text, and its share of the dense score."""
+
+    word: str
+    share: float
+    start: int
+    end: int
 
 
 @dataclass
@@ -30,11 +55,13 @@ class Explanation:
         The full score: ``dense + Σ lexical + Σ boosts``.
     dense : float
         The attention score q·k, split over ``query_words`` (and over ``movie_words``) exactly.
-    query_words, movie_words : list of (str, float)
-        Each word's share of ``dense``, largest first; ``special_query`` and ``special_movie`` hold the
-        share of the [CLS] and [SEP] tokens, which mean pooling counts too.
+    query_words, movie_words : list of WordShare
+        Each word's share of ``dense``, largest first, with its character span in ``query_text`` and
+        ``movie_text`` (the texts the encoder read).
     pairs : list of (str, str, float)
         The query-word × description-word pairs with the largest shares.
+    carried_query, carried_movie : float
+        How much of the shares reached words through punctuation, stop words and [CLS]/[SEP].
     lexical : list of (str, float)
         Each query term's part of the BM25 term (already weighted by λ).
     boosts : list of (str, float)
@@ -45,78 +72,182 @@ class Explanation:
 
     score: float
     dense: float
-    query_words: list[tuple[str, float]]
-    movie_words: list[tuple[str, float]]
+    query_words: list[WordShare]
+    movie_words: list[WordShare]
     pairs: list[tuple[str, str, float]]
-    special_query: float = 0.0
-    special_movie: float = 0.0
+    query_text: str = ""
+    movie_text: str = ""
+    carried_query: float = 0.0
+    carried_movie: float = 0.0
     lexical: list[tuple[str, float]] = field(default_factory=list)
     boosts: list[tuple[str, float]] = field(default_factory=list)
     intents: list[str] = field(default_factory=list)
 
+    def to_dict(self) -> dict:
+        """A JSON-ready dict; each word is ``{"word", "share", "start", "end"}``."""
+        found = asdict(self)
+        for side in ("query_words", "movie_words"):
+            found[side] = [word._asdict() for word in getattr(self, side)]
+        return found
 
-def pair_contributions(query_states: torch.Tensor, movie_states: torch.Tensor, bilinear: torch.Tensor) -> torch.Tensor:
-    """The token-pair matrix ``C`` (T × T') whose sum is the score of the normalised mean-pooled texts.
 
-    >>> query = torch.tensor([[1.0, 0.0], [1.0, 0.0]])  # two tokens, mean (1, 0)
-    >>> movie = torch.tensor([[0.0, 2.0], [2.0, 0.0]])  # two tokens, mean (1, 1)
-    >>> matrix = pair_contributions(query, movie, torch.eye(2))
-    >>> matrix
-    tensor([[0.0000, 0.3536],
-            [0.0000, 0.3536]])
-    >>> round(matrix.sum().item(), 4)  # cosine of (1, 0) and (1, 1)
-    0.7071
+class WordVectors(NamedTuple):
+    """A text's words and the part of its summed final token states each one accounts for.
+
+    ``vectors.sum(0)`` is the sum of all token states, so its direction is the text's embedding.
     """
-    scale = len(query_states) * len(movie_states) * query_states.mean(0).norm() * movie_states.mean(0).norm()
-    return query_states @ bilinear @ movie_states.T / scale  # (T, T')
+
+    text: str
+    spans: list[tuple[int, int]]  # (W,) character spans; (0, 0) stands for [CLS]/[SEP] in a text without words
+    vectors: torch.Tensor  # (W, C)
+    carried: torch.Tensor  # (C,) the part of the sum that came through carriers and was passed on to words
+
+    def words(self) -> list[str]:
+        """The words as they appear in the text."""
+        return [self.text[start:end] if end > start else SPECIAL for start, end in self.spans]
 
 
-def word_shares(token_shares: torch.Tensor, tokens: TokenStates) -> tuple[list[tuple[str, float]], float]:
-    """Merge token shares into word shares; return the words (largest first) and the special tokens' share.
+def is_carrier(word: str) -> bool:
+    """Whether a word mostly carries context: a stop word, or punctuation and symbols only.
 
-    >>> offsets = [(0, 0), (0, 3), (3, 4), (4, 6), (0, 0)]
-    >>> states = TokenStates("sci-fi", torch.zeros(5, 2), [None, 0, 0, 0, None], offsets)
-    >>> word_shares(torch.tensor([0.1, 0.2, 0.05, 0.25, 0.1]), states)
-    ([('sci-fi', 0.5)], 0.2)
+    >>> [is_carrier(word) for word in ["with", "The", ".", "—", "aliens", "sci-fi", "2001"]]
+    [True, True, True, True, False, False, False]
     """
-    totals: dict[int, float] = {}
-    spans: dict[int, list[int]] = {}
-    special = 0.0
-    for share, word, (start, end) in zip(token_shares.tolist(), tokens.word_ids, tokens.offsets, strict=True):
-        if word is None:
-            special += share
-            continue
-        totals[word] = totals.get(word, 0.0) + share
-        spans.setdefault(word, [start, end])
-        spans[word] = [min(spans[word][0], start), max(spans[word][1], end)]
-    words = [(tokens.text[spans[w][0] : spans[w][1]], round(total, 6)) for w, total in totals.items()]
-    return sorted(words, key=lambda item: -item[1]), round(special, 6)
+    return word.lower() in STOP_WORDS or all(unicodedata.category(char)[0] in "PS" for char in word)
 
 
-def explain_pair(query: TokenStates, movie: TokenStates, bilinear: torch.Tensor, top_pairs: int = 10) -> Explanation:
-    """Split the dense score of a (query, movie text) pair over words and word pairs."""
-    matrix = pair_contributions(query.states, movie.states, bilinear)  # (T, T')
-    query_words, special_query = word_shares(matrix.sum(1), query)
-    movie_words, special_movie = word_shares(matrix.sum(0), movie)
-    pairs = _top_pairs(matrix, query, movie, top_pairs)
+def word_vectors(tokens: TokenStates) -> WordVectors:
+    """Gather a text's token states into its content words, passing the carriers' states on by rollout.
+
+    >>> states = torch.tensor([[1.0, 0.0], [0.0, 2.0], [2.0, 2.0], [1.0, 1.0]])  # [CLS] aliens . [SEP]
+    >>> rollout = torch.tensor([[0.5, 0.5, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.5, 0.5, 0.0], [0.0, 0.0, 0.0, 1.0]])
+    >>> tokens = TokenStates("aliens.", states, [None, 0, 1, None], [(0, 0), (0, 6), (6, 7), (0, 0)], rollout)
+    >>> found = word_vectors(tokens)
+    >>> found.words(), found.vectors, found.carried
+    (['aliens'], tensor([[4., 5.]]), tensor([4., 3.]))
+    """
+    words, spans = _spans(tokens)
+    carriers = torch.tensor([word is None or is_carrier(words[word]) for word in tokens.word_ids])  # (T,)
+    content = ~carriers
+    if not content.any():  # only stop words or punctuation: they are the words then
+        content = torch.tensor([word is not None for word in tokens.word_ids])
+    if not content.any():  # no words at all
+        return WordVectors(
+            tokens.text, [(0, 0)], tokens.states.sum(0, keepdim=True), torch.zeros(tokens.states.shape[1])
+        )
+    passing = _passing(tokens.rollout, content)  # (T, T): token j's state → content token k
+    parts = passing.T @ tokens.states  # (T, C); rows of non-content tokens are 0
+    order = sorted({tokens.word_ids[k] for k in torch.nonzero(content).flatten().tolist()})
+    index = {word: n for n, word in enumerate(order)}
+    vectors = torch.zeros(len(order), tokens.states.shape[1], dtype=tokens.states.dtype)  # (W, C)
+    for k in torch.nonzero(content).flatten().tolist():
+        vectors[index[tokens.word_ids[k]]] += parts[k]
+    carried = tokens.states[~content].sum(0)  # (C,)
+    return WordVectors(tokens.text, [spans[word] for word in order], vectors, carried)
+
+
+def _spans(tokens: TokenStates) -> tuple[dict[int, str], dict[int, tuple[int, int]]]:
+    spans = word_spans(tokens.word_ids, tokens.offsets)
+    return {word: tokens.text[start:end] for word, (start, end) in spans.items()}, spans
+
+
+def _passing(rollout: torch.Tensor | None, content: torch.Tensor) -> torch.Tensor:
+    """``(T, T)``: content tokens keep their own state; every other token's goes to the content tokens."""
+    length = len(content)
+    if rollout is None:  # no rollout: pass evenly
+        rollout = torch.ones(length, length)
+    weights = rollout * content[None, :]  # (T, T)
+    sums = weights.sum(1, keepdim=True)
+    weights = torch.where(sums > 0, weights / sums.clamp_min(1e-30), content[None, :] / content.sum())
+    return torch.where(content[:, None], torch.eye(length, dtype=weights.dtype), weights)
+
+
+def explain_words(query: WordVectors, movie: WordVectors, bilinear: torch.Tensor, top_pairs: int = 10) -> Explanation:
+    """Split the dense score ``ê_qᵀ M ê_m`` of two texts over their words and word pairs.
+
+    >>> query = WordVectors("space aliens", [(0, 5), (6, 12)], torch.tensor([[1.0, 0.0], [1.0, 0.0]]), torch.zeros(2))
+    >>> movie = WordVectors("aliens", [(0, 6)], torch.tensor([[1.0, 1.0]]), torch.zeros(2))
+    >>> found = explain_words(query, movie, torch.eye(2))
+    >>> round(found.dense, 4), [(w.word, round(w.share, 4)) for w in found.query_words]  # cosine of (1, 0), (1, 1)
+    (0.7071, [('space', 0.3536), ('aliens', 0.3536)])
+    """
+    total_query, total_movie = query.vectors.sum(0), movie.vectors.sum(0)  # (C,), (C,)
+    scale = total_query.norm() * total_movie.norm()
+    matrix = query.vectors @ bilinear @ movie.vectors.T / scale  # (Wq, Wm)
+    query_words = _ranked(query, matrix.sum(1))
+    movie_words = _ranked(movie, matrix.sum(0))
+    names_query, names_movie = query.words(), movie.words()
+    flat = matrix.flatten()
+    best = torch.argsort(flat, descending=True)[:top_pairs].tolist()
+    pairs = [
+        (names_query[i // matrix.shape[1]], names_movie[i % matrix.shape[1]], round(float(flat[i]), 6)) for i in best
+    ]
     dense = float(matrix.sum())
-    return Explanation(dense, dense, query_words, movie_words, pairs, special_query, special_movie)
+    return Explanation(
+        dense,
+        dense,
+        query_words,
+        movie_words,
+        pairs,
+        query_text=query.text,
+        movie_text=movie.text,
+        carried_query=round(float(query.carried @ bilinear @ total_movie / scale), 6),
+        carried_movie=round(float(total_query @ bilinear @ movie.carried / scale), 6),
+    )
 
 
-def _top_pairs(
-    matrix: torch.Tensor, query: TokenStates, movie: TokenStates, count: int
-) -> list[tuple[str, str, float]]:
-    merged: dict[tuple[int, int], float] = {}
-    for i, query_word in enumerate(query.word_ids):
-        if query_word is None:
-            continue
-        for j, movie_word in enumerate(movie.word_ids):
-            if movie_word is not None:
-                merged[query_word, movie_word] = merged.get((query_word, movie_word), 0.0) + float(matrix[i, j])
-    best = sorted(merged.items(), key=lambda item: -item[1])[:count]
-    return [(_word(query, q), _word(movie, m), round(share, 6)) for (q, m), share in best]
+def _ranked(words: WordVectors, shares: torch.Tensor) -> list[WordShare]:
+    found = [
+        WordShare(name, round(share, 6), start, end)
+        for name, share, (start, end) in zip(words.words(), shares.tolist(), words.spans, strict=True)
+    ]
+    return sorted(found, key=lambda item: -item.share)
 
 
-def _word(tokens: TokenStates, word: int) -> str:
-    spans = [offset for offset, w in zip(tokens.offsets, tokens.word_ids, strict=True) if w == word]
-    return tokens.text[min(s for s, _ in spans) : max(e for _, e in spans)]
+class WordStore:
+    """Every title's :class:`WordVectors`, kept with a model so explaining a result encodes nothing.
+
+    Stored at half precision in ``words.safetensors``: ``vectors`` ``(ΣW, C)``, ``carried`` ``(N, C)``,
+    ``spans`` ``(ΣW, 2)`` and ``offsets`` ``(N + 1,)`` (title n owns rows ``offsets[n]:offsets[n+1]``).
+    """
+
+    def __init__(self, vectors: torch.Tensor, carried: torch.Tensor, spans: torch.Tensor, offsets: torch.Tensor):
+        self.vectors, self.carried, self.spans, self.offsets = vectors, carried, spans, offsets
+
+    @classmethod
+    def from_words(cls, words: list[WordVectors]) -> WordStore:
+        """Pack the word vectors of every title, in catalog order."""
+        counts = torch.tensor([0] + [len(item.spans) for item in words])
+        return cls(
+            torch.cat([item.vectors for item in words]).half(),
+            torch.stack([item.carried for item in words]).half(),
+            torch.tensor([span for item in words for span in item.spans], dtype=torch.int32).reshape(-1, 2),
+            torch.cumsum(counts, 0),
+        )
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def get(self, row: int, text: str, embedding: np.ndarray) -> WordVectors:
+        """Title ``row``'s word vectors; ``text`` is its document and ``embedding`` its stored embedding.
+
+        Half precision moves the vectors' sum by about 1e-4; that remainder is spread evenly over the
+        words so the sum points exactly along ``embedding`` and the shares add up to the search score.
+        """
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        vectors = self.vectors[start:end].float()  # (W, C)
+        total = vectors.sum(0)
+        vectors += (total.norm() * torch.from_numpy(embedding) - total) / len(vectors)
+        spans = [tuple(span) for span in self.spans[start:end].tolist()]
+        return WordVectors(text, spans, vectors, self.carried[row].float())
+
+    def save(self, path: Path) -> None:
+        """Write ``words.safetensors``."""
+        tensors = {"vectors": self.vectors, "carried": self.carried, "spans": self.spans, "offsets": self.offsets}
+        save_file({name: tensor.contiguous() for name, tensor in tensors.items()}, path)
+
+    @classmethod
+    def load(cls, path: Path) -> WordStore:
+        """Read ``words.safetensors`` (no pickle)."""
+        tensors = load_file(path)
+        return cls(tensors["vectors"], tensors["carried"], tensors["spans"], tensors["offsets"])

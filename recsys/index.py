@@ -7,9 +7,9 @@ from typing import NamedTuple
 
 import faiss
 import numpy as np
-from tqdm.auto import tqdm
 
 from recsys.errors import ModelError
+from recsys.progress import Progress, progress_bar
 
 
 class Neighbours(NamedTuple):
@@ -32,11 +32,11 @@ class KeyStore:
         self.index = index
 
     @classmethod
-    def build(cls, keys: np.ndarray, progress: bool = False, chunk: int = 16384) -> KeyStore:
+    def build(cls, keys: np.ndarray, progress: Progress = False, chunk: int = 16384) -> KeyStore:
         """Index keys ``(N, D)``; row ``i`` gets id ``i``."""
         keys = _as_matrix(keys, "keys")
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(keys.shape[1]))
-        with tqdm(total=len(keys), desc="indexing", unit="key", disable=not progress) as bar:
+        with progress_bar(progress, len(keys), "indexing", "key") as bar:
             for start in range(0, len(keys), chunk):
                 block = keys[start : start + chunk]
                 index.add_with_ids(block, np.arange(start, start + len(block), dtype=np.int64))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ class TokenBatch:
         ``(B, T)`` int64 tensors, padded on the right to the longest text of the batch.
     word_ids : list of list of int or None
         For each text and token, the index of the word it belongs to (``None`` for [CLS], [SEP], padding).
+        A word is what a reader calls one: "sci-fi" and "Muriel's" are one word each, while punctuation
+        at either end of a word ("Odyssey." or "(1968)") is a word of its own.
     offsets : list of list of (int, int)
         For each text and token, its character span in the text.
     """
@@ -121,6 +124,56 @@ class Tokenizer:
         return TokenBatch(
             input_ids=input_ids,
             attention_mask=attention_mask,
-            word_ids=[enc.word_ids for enc in encodings],
+            word_ids=[_reader_words(enc) for enc in encodings],
             offsets=[enc.offsets for enc in encodings],
         )
+
+
+def word_spans(word_ids: Sequence[int | None], offsets: Sequence[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """Each word's character span, from its tokens' word ids and offsets (as in a :class:`TokenBatch`).
+
+    >>> word_spans([None, 0, 0, 1, None], [(0, 0), (0, 3), (3, 6), (7, 12), (0, 0)])
+    {0: (0, 6), 1: (7, 12)}
+    """
+    spans: dict[int, tuple[int, int]] = {}
+    for word, (start, end) in zip(word_ids, offsets, strict=True):
+        if word is not None:
+            first, last = spans.get(word, (start, end))
+            spans[word] = (min(first, start), max(last, end))
+    return spans
+
+
+def _reader_words(encoding: Encoding) -> list[int | None]:
+    """Regroup the pre-tokenizer's words (split at every punctuation mark) into the words a reader sees.
+
+    Adjacent pieces with no space between them form one word, except punctuation at its start or end.
+    """
+    spans: dict[int, list[int]] = {}  # pre-tokenizer word -> [start, end, is punctuation]
+    for word, token, (start, end) in zip(encoding.word_ids, encoding.tokens, encoding.offsets, strict=True):
+        if word is not None:
+            span = spans.setdefault(word, [start, end, _is_punctuation(token)])
+            span[1] = max(span[1], end)
+    merged: dict[int, int] = {}
+    chunk: list[int] = []  # pre-tokenizer words touching each other
+    for word in sorted(spans):
+        if chunk and spans[chunk[-1]][1] != spans[word][0]:
+            _merge_chunk(chunk, spans, merged)
+            chunk = []
+        chunk.append(word)
+    _merge_chunk(chunk, spans, merged)
+    number = {word: n for n, word in enumerate(sorted(set(merged.values())))}
+    return [None if word is None else number[merged[word]] for word in encoding.word_ids]
+
+
+def _merge_chunk(chunk: list[int], spans: dict[int, list[int]], merged: dict[int, int]) -> None:
+    first, last = 0, len(chunk)
+    while first < last and spans[chunk[first]][2]:  # leading punctuation stays separate
+        first += 1
+    while last > first and spans[chunk[last - 1]][2]:  # and trailing punctuation
+        last -= 1
+    for position, word in enumerate(chunk):
+        merged[word] = chunk[first] if first <= position < last else word
+
+
+def _is_punctuation(token: str) -> bool:
+    return bool(token) and all(unicodedata.category(char)[0] in "PS" for char in token)

@@ -21,13 +21,14 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from scipy import sparse
-from tqdm.auto import tqdm
 
 from recsys.catalog import Catalog
 from recsys.encoding import TextEncoder
 from recsys.engine import MovieSearch, SearchSettings
 from recsys.evaluate import score_runs
+from recsys.explain import WordStore, word_vectors
 from recsys.head import AttentionHead, HeadConfig
+from recsys.progress import Progress, progress_bar
 from recsys.query import GENRE_ADJECTIVES, GENRE_SYNONYMS, QueryParser, genre_pair_phrase, label_genres
 
 LEXICAL_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3)  # λ values tried on validation
@@ -137,8 +138,19 @@ def group_by_genre(labels: Iterable[list[str]], rows: Iterable[int]) -> tuple[di
     return by_label, by_genre
 
 
+def train_catalog(
+    catalog: Catalog, config: TrainConfig | None = None, init: MovieSearch | None = None, progress: Progress = False
+) -> MovieSearch:
+    """Index a catalog and train a head on it: what ``recsys train`` does.
+
+    ``init`` (a trained model) lends its encoder and starting head, as in :meth:`MovieSearch.build`.
+    """
+    model = MovieSearch.build(catalog, base=init, progress=progress)
+    return train(model, config, progress=progress, init=init)
+
+
 def train(
-    model: MovieSearch, config: TrainConfig | None = None, progress: bool = False, init: MovieSearch | None = None
+    model: MovieSearch, config: TrainConfig | None = None, progress: Progress = False, init: MovieSearch | None = None
 ) -> MovieSearch:
     """Train the model's head on pseudo-queries from its own catalog; return the model to serve.
 
@@ -220,7 +232,7 @@ def _fit(start, vectors, queries, documents, rows, config, validate, progress):
     epoch_size = len(genre_like) * config.genre_repeats + per_epoch
     best, best_state, history, waited = -math.inf, None, [], 0
     steps = config.epochs * math.ceil(epoch_size / config.batch_size)
-    with tqdm(total=steps, desc="training head", unit="step", disable=not progress) as bar:
+    with progress_bar(progress, steps, "training head", "step") as bar:
         for epoch in range(1, config.epochs + 1):
             drawn = generator.choice(spans, size=per_epoch, replace=False)
             order = np.concatenate([np.tile(genre_like, config.genre_repeats), drawn])
@@ -276,7 +288,7 @@ def _fine_tune(model, head, queries, rows, val_queries, val_rows, config, progre
     before = validation_of(model.text_encoder, model.embeddings)
     order = np.arange(len(queries))
     steps = config.fine_tune_epochs * math.ceil(len(order) / batch_size)
-    with tqdm(total=steps, desc="fine-tuning encoder", unit="step", disable=not progress) as bar:
+    with progress_bar(progress, steps, "fine-tuning encoder", "step") as bar:
         for _ in range(config.fine_tune_epochs):
             generator.shuffle(order)
             for start_at in range(0, len(order), batch_size):
@@ -294,11 +306,12 @@ def _fine_tune(model, head, queries, rows, val_queries, val_rows, config, progre
                 optimiser.step()
                 bar.update(1)
     encoder.requires_grad_(False)
-    embeddings = text_encoder.embed(texts, progress=progress, desc="re-embedding")
+    embeddings, words = text_encoder.embed(texts, progress=progress, desc="re-embedding", per_text=word_vectors)
     after = validation_of(text_encoder, embeddings)
     metrics = {"layers": config.fine_tune_layers, "validation_before": round(before, 4),
                "validation_after": round(after, 4)}  # fmt: skip
-    return model.with_head(head, model.settings, metrics, text_encoder=text_encoder, embeddings=embeddings)
+    store = WordStore.from_words(words)
+    return model.with_head(head, model.settings, metrics, text_encoder=text_encoder, embeddings=embeddings, words=store)
 
 
 def _draw(batch, queries, rows, config, generator) -> tuple[np.ndarray, np.ndarray]:

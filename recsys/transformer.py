@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -56,6 +57,14 @@ class EncoderConfig:
         return asdict(self)
 
 
+class EncoderOutput(NamedTuple):
+    """What :meth:`Encoder.forward` returns; ``attention`` and ``rollout`` only when asked for."""
+
+    states: torch.Tensor  # (B, T, C)
+    attention: list[torch.Tensor]  # per layer (B, nh, T, T)
+    rollout: torch.Tensor | None  # (B, T, T)
+
+
 class SelfAttention(nn.Module):
     """Multi-head self-attention, softmax(Q Kᵀ / √d_k) V, written out."""
 
@@ -67,8 +76,15 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(config.hidden_size, config.hidden_size)
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, mask_bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Attend over the sequence; ``mask_bias`` is 0 for tokens and a large negative for padding."""
+    def forward(
+        self, x: torch.Tensor, mask_bias: torch.Tensor, mixing: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Attend over the sequence; ``mask_bias`` is 0 for tokens and a large negative for padding.
+
+        Returns the output ``(B, T, C)``, the attention weights ``(B, nh, T, T)`` and, if ``mixing``,
+        how much each token's output draws on each token: ``Σ_h A_h[i, j] · ‖W_o,h v_h,j‖`` ``(B, T, T)``,
+        the attention weighted by the size of what it moves (Kobayashi et al., 2020).
+        """
         batch, length, width = x.shape  # (B, T, C)
         q, k, v = self.qkv(x).split(width, dim=2)  # 3 × (B, T, C)
         q = q.view(batch, length, self.num_heads, self.head_size).transpose(1, 2)  # (B, nh, T, hs)
@@ -78,7 +94,13 @@ class SelfAttention(nn.Module):
         weights = torch.softmax(scores + mask_bias, dim=-1)  # (B, nh, T, T)
         context = self.dropout(weights) @ v  # (B, nh, T, hs)
         context = context.transpose(1, 2).reshape(batch, length, width)  # (B, T, C)
-        return self.out(context), weights
+        return self.out(context), weights, self._mixing(weights, v) if mixing else None
+
+    def _mixing(self, weights: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        out = self.out.weight.view(-1, self.num_heads, self.head_size)  # (C, nh, hs): W_o split by head
+        gram = torch.einsum("chd,che->hde", out, out)  # (nh, hs, hs): ‖W_o,h v‖² = vᵀ G_h v
+        norms = torch.einsum("bhtd,hde,bhte->bht", v, gram, v).clamp_min(0).sqrt()  # (B, nh, T)
+        return torch.einsum("bhij,bhj->bij", weights, norms)  # (B, T, T)
 
 
 class MLP(nn.Module):
@@ -104,11 +126,20 @@ class Block(nn.Module):
         self.mlp_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, mask_bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: D102
-        attended, weights = self.attention(x, mask_bias)
+    def forward(
+        self, x: torch.Tensor, mask_bias: torch.Tensor, mixing: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Return the new states, the attention weights and, if asked, the row-normalised mixing ``(B, T, T)``.
+
+        The mixing adds the residual path (each token keeps ``‖x_i‖`` of itself) to the attention's.
+        """
+        attended, weights, mix = self.attention(x, mask_bias, mixing)
+        if mix is not None:
+            mix = mix + torch.diag_embed(x.norm(dim=-1))  # (B, T, T)
+            mix = mix / mix.sum(-1, keepdim=True)
         x = self.attention_norm(x + self.dropout(attended))  # (B, T, C)
         x = self.mlp_norm(x + self.dropout(self.mlp(x)))  # (B, T, C)
-        return x, weights
+        return x, weights, mix
 
 
 class Encoder(nn.Module):
@@ -148,9 +179,22 @@ class Encoder(nn.Module):
         return self.config.hidden_size
 
     def forward(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, return_attention: bool = False
-    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Return the token states ``(B, T, C)`` and, if asked, each layer's ``(B, nh, T, T)`` attention."""
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, return_attention: bool = False,
+        return_rollout: bool = False,
+    ) -> EncoderOutput:  # fmt: skip
+        """Encode a padded batch.
+
+        Parameters
+        ----------
+        input_ids, attention_mask : torch.Tensor
+            ``(B, T)`` token ids and 1 for tokens, 0 for padding.
+        return_attention : bool
+            Also return each layer's attention weights ``(B, nh, T, T)``.
+        return_rollout : bool
+            Also return the rollout ``(B, T, T)``: row i says how much of the final state of token i came
+            from each input token, the product of every layer's norm-weighted mixing (Abnar & Zuidema,
+            2020; Kobayashi et al., 2020). Rows sum to 1.
+        """
         length = input_ids.shape[1]
         positions = torch.arange(length, device=input_ids.device)  # (T,)
         x = self.token_embedding(input_ids) + self.position_embedding(positions)  # (B, T, C)
@@ -159,11 +203,14 @@ class Encoder(nn.Module):
         # Padding gets a large negative bias so softmax gives it zero weight.
         mask_bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min  # (B,1,1,T)
         maps = []
+        rollout = torch.eye(length, dtype=x.dtype).expand(len(x), length, length) if return_rollout else None
         for block in self.blocks:
-            x, weights = block(x, mask_bias)
+            x, weights, mix = block(x, mask_bias, mixing=return_rollout)
             if return_attention:
                 maps.append(weights)
-        return x, maps
+            if mix is not None:
+                rollout = mix @ rollout  # (B, T, T)
+        return EncoderOutput(x, maps, rollout)
 
 
 def mean_pool(states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

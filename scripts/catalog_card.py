@@ -62,9 +62,9 @@ def counts_markdown(frame) -> str:
 def queries_markdown(catalog) -> str:
     """The queries section: each query's top 5 with the shipped model, as a new user gets them."""
     from recsys import MovieSearch
-    from recsys.engine import shipped_model_dir
+    from recsys.default import default_model
 
-    model = MovieSearch.load(shipped_model_dir())
+    model = MovieSearch.load(default_model(progress=True))
     if model.catalog.fingerprint() != catalog.fingerprint():
         raise SystemExit("models/default was built from another version of data/movies.csv: rebuild it first")
     lines = []

@@ -48,14 +48,23 @@ def small_model(small_catalog_path, pretrained):
 
 
 @pytest.fixture(scope="session")
+def default_model():
+    """The project's model of data/movies.csv (built on first use, as the app and the CLI do)."""
+    from recsys import MovieSearch
+    from recsys.default import default_model as build_or_find
+
+    return MovieSearch.load(build_or_find())
+
+
+@pytest.fixture(scope="session")
 def assert_exact_explanation():
     """Check that a title's explanation adds up to the score ``search`` reported for it."""
 
     def check(model, query, hit, absolute=1e-5):
         explanation = model.explain(query, movie_id=hit.id)
         assert explanation.score == pytest.approx(hit.score, rel=1e-4, abs=absolute)
-        query_total = sum(v for _, v in explanation.query_words) + explanation.special_query
-        movie_total = sum(v for _, v in explanation.movie_words) + explanation.special_movie
+        query_total = sum(word.share for word in explanation.query_words)
+        movie_total = sum(word.share for word in explanation.movie_words)
         assert query_total == pytest.approx(explanation.dense, rel=1e-4, abs=absolute)
         assert movie_total == pytest.approx(explanation.dense, rel=1e-4, abs=absolute)
         parts = explanation.dense + sum(v for _, v in explanation.lexical + explanation.boosts)

@@ -1,20 +1,20 @@
-"""The model shipped in models/default, trained on data/movies.csv by `recsys train data/movies.csv ...`."""
+"""The default model, trained on data/movies.csv on first use as `recsys train data/movies.csv ...` does."""
 
 import json
 
 import pytest
 
 from recsys import MovieSearch, load_catalog
-from recsys.engine import shipped_model_dir
+from recsys.default import default_model
 
 
 @pytest.fixture(scope="module")
-def shipped():
-    return MovieSearch.load(shipped_model_dir())
+def shipped(default_model):
+    return default_model
 
 
 def test_it_was_built_from_the_catalog_as_it_is_now(shipped):
-    config = json.loads((shipped_model_dir() / "config.json").read_text())
+    config = json.loads((default_model() / "config.json").read_text())
     assert config["catalog"]["fingerprint"] == load_catalog("data/movies.csv").fingerprint()
     assert shipped.settings.understand_queries
 
@@ -45,14 +45,14 @@ def test_what_was_understood_is_returned(shipped):
 
 
 @pytest.mark.slow
-def test_the_shipped_model_is_rebuilt_by_its_command(tmp_path):
+def test_the_default_model_is_what_its_command_builds(tmp_path):
     from recsys.cli import main
 
     assert main(["train", "data/movies.csv", "--out", str(tmp_path / "default"), "--init", "none", "--quiet"]) == 0
     rebuilt = json.loads((tmp_path / "default" / "metrics.json").read_text())
-    shipped = json.loads((shipped_model_dir() / "metrics.json").read_text())
+    shipped = json.loads((default_model() / "metrics.json").read_text())
     assert rebuilt["chosen"] == shipped["chosen"]
     for name, score in shipped["validation"].items():
         assert rebuilt["validation"][name] == pytest.approx(score, abs=0.005)
     rebuilt_model = MovieSearch.load(tmp_path / "default")
-    assert rebuilt_model.settings == MovieSearch.load(shipped_model_dir()).settings
+    assert rebuilt_model.settings == MovieSearch.load(default_model()).settings

@@ -1,21 +1,17 @@
 import json
 
 import pytest
+import torch
 
 from recsys import MovieSearch, QueryError
 from recsys.cli import main
-from recsys.engine import shipped_model_dir
+from recsys.explain import is_carrier
 
 QUERIES = ["sci-fi about first contact with aliens", "horror", "90s romantic comedy", "a boxer's last fight",
            "animated series for kids", "heist on a casino", "love story in paris", "Amélie 🎬 café"]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def shipped():
-    return MovieSearch.load(shipped_model_dir())
-
-
-@pytest.mark.parametrize("model_name", ["small_model", "shipped"])
+@pytest.mark.parametrize("model_name", ["small_model", "default_model"])
 def test_shares_add_up_to_the_reported_score(model_name, request, assert_exact_explanation):
     model = request.getfixturevalue(model_name)
     for query in QUERIES:
@@ -23,10 +19,51 @@ def test_shares_add_up_to_the_reported_score(model_name, request, assert_exact_e
             assert_exact_explanation(model, query, hit)
 
 
+def test_content_words_drive_a_science_fiction_match_not_stop_words_or_punctuation(default_model):
+    explanation = default_model.explain("space adventure with aliens", movie_id="alien-1979")
+    query_words = [word.word for word in explanation.query_words]
+    movie_words = [word.word for word in explanation.movie_words]
+    assert query_words[0] in {"aliens", "space"} and "with" not in query_words
+    assert "Alien" in movie_words[:3]
+    assert not any(is_carrier(word) for word in movie_words[:10])
+    assert explanation.carried_movie > 0  # what punctuation and stop words held was passed on, not dropped
+
+
+def test_explaining_a_search_reuses_stored_word_vectors(default_model, monkeypatch):
+    query = "a heist in paris"
+    hits = default_model.search(query, k=10)
+    encoded = []
+    original = default_model.text_encoder.token_states
+
+    def counting(texts, **options):
+        encoded.extend(texts)
+        return original(texts, **options)
+
+    monkeypatch.setattr(default_model.text_encoder, "token_states", counting)
+    many = default_model.explain_many(query, [hit.id for hit in hits])
+    assert encoded == [default_model.understand(query).text]  # the query only: no description is encoded again
+    assert [round(e.score, 4) for e in many] == [round(hit.score, 4) for hit in hits]
+
+
+def test_stored_word_vectors_give_the_shares_of_encoding_again(small_model):
+    query, movie_id = "alien creature on a ship", "m1"
+    stored = small_model.explain(query, movie_id=movie_id)
+    fresh = MovieSearch(**{**vars_of(small_model), "words": None}).explain(query, movie_id=movie_id)
+    assert [w.word for w in stored.movie_words] == [w.word for w in fresh.movie_words]
+    assert [w.share for w in stored.movie_words] == pytest.approx([w.share for w in fresh.movie_words], abs=2e-4)
+
+
+def vars_of(model):
+    names = ["catalog", "text_encoder", "head", "keys", "embeddings", "lexical", "settings", "template", "metrics"]
+    return {name: getattr(model, name) for name in names}
+
+
 def test_any_text_can_be_explained_and_words_come_from_it(small_model):
     explanation = small_model.explain("aliens in space", text="A crew meets an alien   creature in deep space.")
-    words = {w for w, _ in explanation.movie_words}
+    words = {word.word for word in explanation.movie_words}
     assert {"alien", "creature", "space"} <= words
+    first = explanation.movie_words[0]
+    assert explanation.movie_text[first.start : first.end] == first.word
     assert explanation.lexical == [] and explanation.boosts == []
     with pytest.raises(QueryError, match="either a movie id or a text"):
         small_model.explain("aliens")
@@ -34,9 +71,30 @@ def test_any_text_can_be_explained_and_words_come_from_it(small_model):
         small_model.explain("aliens", movie_id="zzz")
 
 
-def test_cli_explain_json(small_model, tmp_path, capsys):
+def test_a_query_of_stop_words_only_still_splits_exactly(small_model):
+    explanation = small_model.explain("the of and", text="A crew meets an alien.")
+    assert [w.word for w in sorted(explanation.query_words, key=lambda w: w.start)] == ["the", "of", "and"]
+    assert sum(w.share for w in explanation.query_words) == pytest.approx(explanation.dense, abs=1e-6)
+
+
+def test_encoder_attention_maps_are_there_for_every_layer_and_head(small_model):
+    maps = small_model.attention_maps("A crew meets an alien.")
+    config = small_model.text_encoder.encoder.config
+    assert maps.attention.shape == (config.num_layers, config.num_heads, len(maps.tokens), len(maps.tokens))
+    ones = torch.ones(config.num_layers, config.num_heads, len(maps.tokens))
+    torch.testing.assert_close(maps.attention.sum(-1), ones)
+    assert maps.tokens[0] == "[CLS]" and "alien" in maps.tokens
+    with pytest.raises(QueryError):
+        small_model.attention_maps("  ")
+
+
+def test_cli_explain_json_and_ranked_list(small_model, tmp_path, capsys):
     directory = small_model.save(tmp_path / "model")
     assert main(["explain", "--model", str(directory), "alien creature on a ship", "--id", "m1", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {"score", "query_words", "movie_words", "pairs", "intents", "lexical", "boosts"} <= set(result)
-    assert result["query_words"][0][0] in {"alien", "creature", "ship", "on", "a"}
+    assert set(result["query_words"][0]) == {"word", "share", "start", "end"}
+    assert result["query_words"][0]["word"] in {"alien", "creature", "ship"}
+    assert main(["explain", "--model", str(directory), "alien creature on a ship", "--id", "m1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("score ") and any(line.strip().startswith("1. ") for line in lines)

@@ -56,3 +56,14 @@ def test_explanations_are_exact_on_500_pairs(netflix, head, assert_exact_explana
             assert_exact_explanation(model, query, hit, absolute=1e-6)
             checked += 1
     assert checked == 500
+
+
+@pytest.mark.parametrize("side", ["movie", "query"])
+def test_deleting_the_top_share_words_lowers_the_score_more_than_random_words(netflix, side):
+    from benchmarks.explain import faithfulness_rate, long_queries
+
+    documents = netflix.catalog.documents()
+    queries = netflix_queries(documents, 400) if side == "movie" else long_queries(documents, 400)
+    found = faithfulness_rate(netflix, queries, side, pairs=300)
+    assert found["pairs"] == 300
+    assert found["rate"] >= 0.9, found

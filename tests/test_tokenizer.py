@@ -1,4 +1,4 @@
-from recsys.tokenizer import Tokenizer
+from recsys.tokenizer import Tokenizer, word_spans
 
 
 def test_word_ids_and_offsets_map_pieces_back_to_words():
@@ -30,3 +30,12 @@ def test_trained_vocabulary_handles_any_language(tmp_path):
     tokenizer.save(tmp_path / "tokenizer.json")
     again = Tokenizer.from_file(tmp_path / "tokenizer.json")
     assert again.encode(texts[:3]).input_ids.tolist() == tokenizer.encode(texts[:3]).input_ids.tolist()
+
+
+def test_words_are_what_a_reader_calls_words():
+    text = "2001: A Space Odyssey (1968). Muriel's sci-fi wedding!"
+    batch = Tokenizer.pretrained().encode([text])
+    spans = word_spans(batch.word_ids[0], batch.offsets[0])
+    words = [text[start:end] for start, end in spans.values()]
+    assert words == ["2001", ":", "A", "Space", "Odyssey", "(", "1968", ")", ".", "Muriel's", "sci-fi", "wedding", "!"]
+    assert sorted(spans) == list(range(len(spans)))

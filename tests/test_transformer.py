@@ -16,7 +16,7 @@ def test_attention_maps_are_distributions_that_ignore_padding():
     encoder = _tiny()
     ids = torch.tensor([[101, 2000, 2001, 102], [101, 2002, 102, 0]])
     mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
-    states, maps = encoder(ids, mask, return_attention=True)
+    states, maps, _ = encoder(ids, mask, return_attention=True)
     assert states.shape == (2, 4, encoder.dim)
     assert len(maps) == encoder.config.num_layers
     assert maps[0].shape == (2, encoder.config.num_heads, 4, 4)
@@ -79,3 +79,15 @@ def test_minilm_reproduces_sentence_transformers(pretrained, sentence_transforme
     reference = sentence_transformer.encode(texts, batch_size=32, normalize_embeddings=True)
     cosine = (ours * reference).sum(1)
     assert cosine.min() >= 0.9999, texts[int(cosine.argmin())][:80]
+
+
+def test_rollout_rows_are_distributions_over_the_real_tokens():
+    encoder = _tiny()
+    ids = torch.tensor([[101, 2000, 2001, 102], [101, 2002, 102, 0]])
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
+    with torch.inference_mode():
+        output = encoder(ids, mask, return_rollout=True)
+        plain = encoder(ids, mask).states
+    torch.testing.assert_close(output.states, plain)  # asking for the rollout changes nothing else
+    torch.testing.assert_close(output.rollout[0].sum(-1), torch.ones(4))
+    assert output.rollout[1, :3, 3].abs().max() < 1e-6  # nothing comes from the padding
