@@ -1,7 +1,7 @@
 """recsys: movie retrieval with attention."""
 
 from recsys.catalog import Catalog, load_catalog
-from recsys.engine import Hit, MovieSearch
+from recsys.engine import Hit, MovieSearch, Recommendation
 from recsys.errors import CatalogError, ModelError, QueryError, RecsysError
 
 __version__ = "0.1.0"
@@ -12,6 +12,7 @@ __all__ = [
     "ModelError",
     "MovieSearch",
     "QueryError",
+    "Recommendation",
     "RecsysError",
     "load_catalog",
     "__version__",

@@ -13,14 +13,14 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 from recsys.catalog import Catalog, load_catalog
-from recsys.engine import Hit, MovieSearch, shipped_model_dir
+from recsys.default import default_model
+from recsys.engine import Hit, MovieSearch
 from recsys.errors import QueryError, RecsysError
 from recsys.evaluate import read_jsonl, read_queries, score_runs
-from recsys.train import TrainConfig, train
+from recsys.train import TrainConfig, train_catalog
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         "--init",
         default="default",
         metavar="DIR|default|none",
-        help="model to start from (default: the shipped model; none: the untrained head)",
+        help="model to start from (default: the project's default model; none: the untrained head)",
     )
     training.add_argument("--epochs", type=int, default=TrainConfig.epochs, metavar="N")
     training.add_argument("--seed", type=int, default=TrainConfig.seed)
@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     training.set_defaults(run=_run_train)
 
     evaluation = commands.add_parser("eval", help="nDCG@10, Recall@100, MRR@10 on a labelled query set")
-    evaluation.add_argument("--model", required=True, metavar="DIR")
+    _model_option(evaluation)
     evaluation.add_argument(
         "--queries",
         required=True,
@@ -91,16 +91,23 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="which words drove a match: the score split over words")
     explain.add_argument("query", metavar="QUERY")
-    explain.add_argument("--model", required=True, metavar="DIR")
+    _model_option(explain)
     target = explain.add_mutually_exclusive_group(required=True)
     target.add_argument("--id", metavar="MOVIE_ID", help="a title of the model's catalog")
     target.add_argument("--text", metavar="DESCRIPTION", help="any description")
     explain.add_argument("--json", action="store_true", help="print JSON only")
     explain.set_defaults(run=_run_explain)
 
+    recommend = commands.add_parser("recommend", help="titles like the ones you liked, by attention from them")
+    recommend.add_argument("liked", nargs="+", metavar="ID", help="ids of liked titles")
+    _model_option(recommend)
+    recommend.add_argument("-k", type=int, default=10, help="number of results (default: 10)")
+    recommend.add_argument("--json", action="store_true", help="print JSON only")
+    recommend.set_defaults(run=_run_recommend)
+
     search = commands.add_parser("search", help="rank a model's catalog for a query")
     search.add_argument("query", nargs="?", metavar="QUERY")
-    search.add_argument("--model", required=True, metavar="DIR")
+    _model_option(search)
     search.add_argument("--batch", metavar="QUERIES.jsonl", help='one {"qid", "query"} object per line')
     search.add_argument("-k", type=int, default=None, help="results per query (default 10; 100 with --batch)")
     search.add_argument("--genre", action="append", metavar="G", help="keep titles of this genre (repeatable)")
@@ -121,8 +128,17 @@ def _catalog_command(commands, name: str, help_text: str) -> argparse.ArgumentPa
     return command
 
 
+def _model_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--model",
+        default="default",
+        metavar="DIR|default",
+        help="model directory (default: the project's model of data/movies.csv, built on first use)",
+    )
+
+
 def _resolve_model(value: str) -> Path:
-    return shipped_model_dir() if value == "default" else Path(value)
+    return default_model(progress=True) if value == "default" else Path(value)
 
 
 def _run_index(args: argparse.Namespace) -> None:
@@ -150,9 +166,8 @@ def _run_train(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     catalog = load_catalog(args.catalog)
     init = None if args.init == "none" else MovieSearch.load(_resolve_model(args.init))
-    model = MovieSearch.build(catalog, base=init, progress=not args.quiet)
     config = TrainConfig(epochs=args.epochs, seed=args.seed, fine_tune_layers=args.fine_tune_layers)
-    model = train(model, config, progress=not args.quiet, init=init)
+    model = train_catalog(catalog, config, init=init, progress=not args.quiet)
     model.save(args.out)
     validation = ", ".join(f"{name} {score:.4f}" for name, score in model.metrics["validation"].items())
     print(
@@ -172,7 +187,7 @@ def _run_train(args: argparse.Namespace) -> None:
 
 
 def _run_eval(args: argparse.Namespace) -> None:
-    model = MovieSearch.load(args.model)
+    model = MovieSearch.load(_resolve_model(args.model))
     queries = read_queries(args.queries)
     known = set(model.catalog.ids)
     ranked = model.search_many([q.query for q in queries], k=100)
@@ -189,7 +204,7 @@ def _run_eval(args: argparse.Namespace) -> None:
 def _run_search(args: argparse.Namespace) -> None:
     if (args.query is None) == (args.batch is None):
         raise QueryError("give either a QUERY or --batch QUERIES.jsonl")
-    model = MovieSearch.load(args.model)
+    model = MovieSearch.load(_resolve_model(args.model))
     filters = {"genres": args.genre, "years": (args.year_min, args.year_max), "kind": args.kind}
     if args.batch:
         qids, queries = _read_batch(Path(args.batch))
@@ -208,25 +223,47 @@ def _run_search(args: argparse.Namespace) -> None:
         _print_hits(hits)
 
 
+def _run_recommend(args: argparse.Namespace) -> None:
+    model = MovieSearch.load(_resolve_model(args.model))
+    found = model.recommend(args.liked, k=args.k)
+    if args.json:
+        print(json.dumps({"liked": args.liked, "results": [r._asdict() for r in found]}, ensure_ascii=False))
+        return
+    _print_hits(found)
+    width = max((len(r.title) for r in found), default=0)
+    print("\nwhy:")
+    for rank, item in enumerate(found, start=1):
+        print(f"{rank:>3}. {item.title:<{width}}  because you liked {item.because}")
+
+
 def _run_explain(args: argparse.Namespace) -> None:
-    model = MovieSearch.load(args.model)
+    model = MovieSearch.load(_resolve_model(args.model))
     explanation = model.explain(args.query, movie_id=args.id, text=args.text)
     if args.json:
-        print(json.dumps(asdict(explanation), ensure_ascii=False))
+        print(json.dumps(explanation.to_dict(), ensure_ascii=False))
         return
+    lexical, boosts = sum(v for _, v in explanation.lexical), sum(v for _, v in explanation.boosts)
     print(
-        f"score {explanation.score:.4f} = attention {explanation.dense:.4f}"
-        f" + BM25 {sum(v for _, v in explanation.lexical):.4f} + boosts {sum(v for _, v in explanation.boosts):.4f}"
+        f"score {explanation.score:.4f} = attention {explanation.dense:.4f} + BM25 {lexical:.4f} + boosts {boosts:.4f}"
     )
     for line in explanation.intents:
-        print(f"  understood: {line}")
-    print("  query words:       " + ", ".join(f"{w} {v:+.4f}" for w, v in explanation.query_words[:8]))
-    print("  description words: " + ", ".join(f"{w} {v:+.4f}" for w, v in explanation.movie_words[:12]))
-    print("  word pairs:        " + ", ".join(f"{q}×{m} {v:+.4f}" for q, m, v in explanation.pairs[:6]))
+        print(f"understood: {line}")
+    _print_shares("query words", explanation.query_words[:8], explanation.carried_query)
+    _print_shares("description words", explanation.movie_words[:10], explanation.carried_movie)
+    print("word pairs: " + ", ".join(f"{q} × {m} {v:+.4f}" for q, m, v in explanation.pairs[:6]))
     if explanation.lexical:
-        print("  BM25 terms:        " + ", ".join(f"{t} {v:+.4f}" for t, v in explanation.lexical))
+        print("BM25 terms: " + ", ".join(f"{t} {v:+.4f}" for t, v in explanation.lexical))
     for name, value in explanation.boosts:
-        print(f"  boost {name}: {value:+.4f}")
+        print(f"boost {name}: {value:+.4f}")
+
+
+def _print_shares(heading: str, words: list, carried: float) -> None:
+    print(f"{heading}, by share of the attention score:")
+    width = max((len(word.word) for word in words), default=0)
+    largest = max((abs(word.share) for word in words), default=0.0) or 1.0
+    for rank, word in enumerate(words, start=1):
+        print(f"  {rank:>2}. {word.word:<{width}}  {word.share:+.4f}  {'█' * round(12 * max(word.share, 0) / largest)}")
+    print(f"      ({carried:+.4f} of these came through punctuation, stop words and [CLS]/[SEP])")
 
 
 def _read_batch(path: Path) -> tuple[list, list[str]]:

@@ -15,18 +15,22 @@ from safetensors.torch import load_file, save_file
 
 from recsys import artifacts
 from recsys.catalog import DOCUMENT_TEMPLATE, Catalog
-from recsys.encoding import TextEncoder
+from recsys.encoding import TextEncoder, TokenStates
 from recsys.errors import ModelError, QueryError
-from recsys.explain import Explanation, explain_pair
+from recsys.explain import Explanation, WordStore, explain_words, word_vectors
 from recsys.head import AttentionHead, HeadConfig
 from recsys.index import KeyStore
 from recsys.lexical import LexicalIndex
 from recsys.pretrained import PRETRAINED_NAME, PRETRAINED_PACKAGE, pretrained_dir
+from recsys.progress import Progress
 from recsys.query import Intents, QueryParser
 from recsys.tokenizer import Tokenizer
 from recsys.transformer import Encoder, EncoderConfig
 
 YearRange = tuple[int | None, int | None]
+
+
+WORDS_FILE = "words.safetensors"
 
 
 class Hit(NamedTuple):
@@ -38,6 +42,19 @@ class Hit(NamedTuple):
     genres: list[str]
     score: float
     weight: float
+
+
+class Recommendation(NamedTuple):
+    """A title recommended from liked ones: ``because`` is the liked title whose attention drew it most."""
+
+    id: str
+    title: str
+    year: int | None
+    genres: list[str]
+    score: float
+    weight: float
+    because_id: str
+    because: str
 
 
 @dataclass
@@ -68,6 +85,7 @@ class MovieSearch:
         settings: SearchSettings | None = None,
         template: str = DOCUMENT_TEMPLATE,
         metrics: dict | None = None,
+        words: WordStore | None = None,
     ):
         self.catalog = catalog
         self.text_encoder = text_encoder
@@ -79,6 +97,7 @@ class MovieSearch:
         self.template = template
         self._label_masks: dict[tuple[str, ...], np.ndarray] = {}  # titles having any of these labels
         self.metrics = metrics or {}
+        self.words = words  # every title's word vectors, for explanations; None re-encodes descriptions
 
     # -- building -------------------------------------------------------------------------------------
 
@@ -88,7 +107,7 @@ class MovieSearch:
         catalog: Catalog,
         encoder: str | TextEncoder = "minilm",
         base: MovieSearch | None = None,
-        progress: bool = False,
+        progress: Progress = False,
     ) -> MovieSearch:
         """Embed and index a catalog.
 
@@ -111,10 +130,11 @@ class MovieSearch:
             text_encoder, template = _new_text_encoder(encoder, catalog), DOCUMENT_TEMPLATE
             head, settings = AttentionHead(HeadConfig(dim=text_encoder.dim)), SearchSettings()
         documents = catalog.documents(template)
-        embeddings = text_encoder.embed(documents, progress=progress, desc="embedding")
+        embeddings, words = text_encoder.embed(documents, progress=progress, desc="embedding", per_text=word_vectors)
         keys = _index_keys(head, embeddings, progress)
         lexical = LexicalIndex.build(documents)
-        return cls(catalog, text_encoder, head, keys, embeddings, lexical, replace(settings), template)
+        store = WordStore.from_words(words)
+        return cls(catalog, text_encoder, head, keys, embeddings, lexical, replace(settings), template, words=store)
 
     def with_head(
         self,
@@ -123,12 +143,15 @@ class MovieSearch:
         metrics: dict | None = None,
         text_encoder: TextEncoder | None = None,
         embeddings: np.ndarray | None = None,
+        words: WordStore | None = None,
     ) -> MovieSearch:
         """The same catalog with another head and settings; keys are recomputed from the embeddings.
 
-        Without ``text_encoder`` and ``embeddings`` (a fine-tuned encoder and the catalog embedded by it),
-        the encoder and its cached embeddings are kept: nothing is re-encoded.
+        Without ``text_encoder``, ``embeddings`` and ``words`` (a fine-tuned encoder and the catalog
+        embedded by it), the encoder and its cached embeddings are kept: nothing is re-encoded.
         """
+        if text_encoder is not None and (embeddings is None or words is None):
+            raise ValueError("a new text encoder needs the catalog's embeddings and word vectors from it")
         embeddings = self.embeddings if embeddings is None else embeddings
         keys = _index_keys(head, embeddings, progress=False)
         return MovieSearch(
@@ -141,6 +164,7 @@ class MovieSearch:
             settings,
             self.template,
             metrics if metrics is not None else self.metrics,
+            words if text_encoder is not None else self.words,
         )
 
     # -- searching ------------------------------------------------------------------------------------
@@ -188,6 +212,36 @@ class MovieSearch:
         intents = [self.understand(query) for query in queries]
         vectors = self.query_vectors([intent.text for intent in intents])  # (Q, D)
         return [self._rank(intent, vector, k, user_mask) for intent, vector in zip(intents, vectors, strict=True)]
+
+    def recommend(self, liked_ids: Sequence[str], k: int = 10) -> list[Recommendation]:
+        """Rank the catalog by attention from liked titles; the liked ones are left out.
+
+        Each liked title's value vector is read as a query, ``q_l = W_q v_l``; a title's score is the mean
+        of ``q_l · k`` over the liked titles, so it splits exactly into one part per liked title, and the
+        largest part names the liked title that drew it.
+
+        Raises
+        ------
+        QueryError
+            If nothing is liked, an id is not in the catalog, or ``k`` is below 1.
+        """
+        if k < 1:
+            raise QueryError(f"k must be at least 1, got {k}")
+        liked = [self._row(movie_id) for movie_id in dict.fromkeys(liked_ids)]
+        if not liked:
+            raise QueryError("like at least one title to get recommendations")
+        with torch.inference_mode():
+            embeddings = torch.from_numpy(self.embeddings[liked])
+            queries = self.head.queries(self.head.values(embeddings)).numpy()  # (L, D)
+        parts = self.keys.matrix() @ queries.T  # (N, L): each liked title's part of each score
+        scores = parts.mean(1)  # (N,)
+        candidates = np.setdiff1d(np.arange(len(scores)), liked)
+        k = min(k, len(candidates))
+        top = candidates[np.argpartition(-scores[candidates], k - 1)[:k]] if k else candidates
+        top = top[np.argsort(-scores[top], kind="stable")]
+        hits = self._hits(scores[top].astype(np.float32), top)
+        drawn_by = [liked[column] for column in parts[top].argmax(1)]
+        return [Recommendation(*hit, *self._records[row][:2]) for hit, row in zip(hits, drawn_by, strict=True)]
 
     def understand(self, query: str) -> Intents:
         """What the query was read as (genres, years, kind), if this model understands queries."""
@@ -273,23 +327,56 @@ class MovieSearch:
         """
         if (movie_id is None) == (text is None):
             raise QueryError("explain needs either a movie id or a text, not both")
+        if movie_id is not None:
+            return self.explain_many(query, [movie_id])[0]
         _check_query(query)
         intent = self.understand(query)
-        row = self._row(movie_id) if movie_id is not None else None
-        document = self.catalog.documents(self.template, [row])[0] if row is not None else " ".join(text.split())
-        query_states, movie_states = self.text_encoder.token_states([intent.text, document])
+        query_words, movie_words = (
+            word_vectors(t) for t in self.text_encoder.token_states([intent.text, " ".join(text.split())])
+        )
         with torch.inference_mode():
-            explanation = explain_pair(query_states, movie_states, self.head.bilinear())
+            explanation = explain_words(query_words, movie_words, self.head.bilinear())
         explanation.intents = list(intent.explained)
-        if row is not None:
-            if self.settings.lexical_weight:
-                terms = self.lexical.term_scores(intent.text, np.array([row]))
-                weight = self.settings.lexical_weight
-                explanation.lexical = [(term, round(weight * float(v[0]), 6)) for term, v in terms.items() if v[0]]
-            explanation.boosts = [(name, round(beta * float(values[row]), 6)) for name, beta, values in
-                                  self._boosts(intent, self._genre_share(intent)) if values[row]]  # fmt: skip
-        explanation.score = explanation.dense + sum(v for _, v in explanation.lexical + explanation.boosts)
         return explanation
+
+    def explain_many(self, query: str, movie_ids: Sequence[str]) -> list[Explanation]:
+        """Explain several titles' scores for one query (a search's results): the query is encoded once.
+
+        Titles' word vectors come from the model's word store, so no description is encoded again
+        (models built before the store existed encode them, in one batch).
+        """
+        _check_query(query)
+        intent = self.understand(query)
+        rows = [self._row(movie_id) for movie_id in movie_ids]
+        documents = self.catalog.documents(self.template, rows)
+        if self.words is not None:
+            query_words = word_vectors(self.text_encoder.token_states([intent.text])[0])
+            movies = [self.words.get(row, doc, self.embeddings[row]) for row, doc in zip(rows, documents, strict=True)]
+        else:
+            query_words, *movies = (word_vectors(t) for t in self.text_encoder.token_states([intent.text, *documents]))
+        bilinear = self.head.bilinear()
+        share = self._genre_share(intent)
+        boosts = self._boosts(intent, share)
+        weight = self.settings.lexical_weight
+        terms = self.lexical.term_scores(intent.text, np.array(rows, dtype=np.int64)) if weight else {}
+        explanations = []
+        for n, (row, movie) in enumerate(zip(rows, movies, strict=True)):
+            with torch.inference_mode():
+                explanation = explain_words(query_words, movie, bilinear)
+            explanation.intents = list(intent.explained)
+            explanation.lexical = [(term, round(weight * float(v[n]), 6)) for term, v in terms.items() if v[n]]
+            explanation.boosts = [
+                (name, round(beta * float(values[row]), 6)) for name, beta, values in boosts if values[row]
+            ]
+            explanation.score = explanation.dense + sum(v for _, v in explanation.lexical + explanation.boosts)
+            explanations.append(explanation)
+        return explanations
+
+    def attention_maps(self, text: str) -> TokenStates:
+        """The encoder's own self-attention for a text: ``attention`` ``(layers, heads, T, T)`` and ``tokens``."""
+        if not isinstance(text, str) or not text.strip():
+            raise QueryError("there is no text to show the attention of")
+        return self.text_encoder.token_states([text], attention=True)[0]
 
     def _row(self, movie_id: str) -> int:
         if movie_id not in self._row_of:
@@ -344,6 +431,8 @@ class MovieSearch:
             self.keys.save(staging / "keys.faiss")
             self.lexical.save(staging / "lexical")
             self.catalog.to_parquet(staging / "catalog.parquet")
+            if self.words is not None:
+                self.words.save(staging / WORDS_FILE)
             artifacts.write_json(staging / "metrics.json", self.metrics)
             artifacts.write_config(
                 staging,
@@ -359,6 +448,7 @@ class MovieSearch:
                         "fingerprint": self.catalog.fingerprint(),
                     },
                     "index": {"type": "flat-inner-product", "rows": len(self.keys)},
+                    "explanations": {"words": WORDS_FILE if self.words is not None else None},
                 },
             )
         return Path(directory)
@@ -398,12 +488,14 @@ class MovieSearch:
             catalog = Catalog.from_parquet(directory / "catalog.parquet")
             metrics = artifacts.read_json(directory / "metrics.json")
             settings = SearchSettings(**config.get("search", {}))
+            words_file = config.get("explanations", {}).get("words")
+            words = WordStore.load(directory / words_file) if words_file else None
         except (KeyError, TypeError, RuntimeError, OSError) as err:
             raise ModelError(f"{directory}: cannot be loaded ({err})") from None
         keys = KeyStore.load(directory / "keys.faiss")
         lexical = LexicalIndex.load(directory / "lexical")
-        if not len(catalog) == len(keys) == len(embeddings) == lexical.size:
-            raise ModelError(f"{directory}: catalog, keys, embeddings and lexical index disagree in size")
+        if not len(catalog) == len(keys) == len(embeddings) == lexical.size == len(words or catalog):
+            raise ModelError(f"{directory}: catalog, keys, embeddings, word store and lexical index disagree in size")
         return cls(
             catalog,
             TextEncoder(tokenizer, encoder),
@@ -414,6 +506,7 @@ class MovieSearch:
             settings,
             template=config["document_template"],
             metrics=metrics,
+            words=words,
         )
 
 
@@ -428,7 +521,7 @@ def _new_text_encoder(name: str | TextEncoder, catalog: Catalog) -> TextEncoder:
     raise ValueError(f"unknown encoder {name!r}; choose 'minilm' or 'tiny'")
 
 
-def _index_keys(head: AttentionHead, embeddings: np.ndarray, progress: bool) -> KeyStore:
+def _index_keys(head: AttentionHead, embeddings: np.ndarray, progress: Progress) -> KeyStore:
     with torch.inference_mode():
         keys = head.keys(torch.from_numpy(embeddings)).numpy()  # (N, D)
     return KeyStore.build(keys, progress=progress)
@@ -459,19 +552,3 @@ def _load_encoder(directory: Path, config: dict) -> Encoder:
     encoder = Encoder(EncoderConfig(**config))
     encoder.load_state_dict(load_file(directory / weights))
     return encoder.eval()
-
-
-def shipped_model_dir() -> Path:
-    """The model trained on the project's own catalog, shipped in the repository.
-
-    Raises
-    ------
-    ModelError
-        If it is not there (it is built by ``recsys train data/movies.csv``; see README).
-    """
-    path = Path(__file__).resolve().parent.parent / "models" / "default"
-    if not (path / artifacts.CONFIG).is_file():
-        raise ModelError(
-            f"{path}: the shipped default model is not there; index without --model, or give a model directory"
-        )
-    return path

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 import ir_measures
+import numpy as np
 from ir_measures import RR, R, nDCG
 
 from recsys.errors import QueryError
@@ -84,3 +85,32 @@ def read_jsonl(path: str | Path, convert: Callable[[dict], T], expected: str) ->
 
 
 _NAMES = {measure: name for name, measure in MEASURES.items()}
+
+
+def compare_systems(model, queries: Sequence[LabelledQuery], depth: int = 100) -> dict[str, dict[str, float]]:
+    """Score ``model`` (a :class:`~recsys.engine.MovieSearch`) against two baselines on the same queries.
+
+    The baselines use the model's own catalog text: BM25 (bm25s, the model's lexical index alone) and
+    cosine similarity of the all-MiniLM-L6-v2 embeddings searched exhaustively, which is what
+    sentence-transformers + FAISS flat returns (``benchmarks/parity.py`` checks the rankings agree).
+    Relevant ids missing from the catalog are ignored. Returns ``{system: {measure: value}}``.
+    """
+    known = set(model.catalog.ids)
+    ids = np.asarray(model.catalog.ids)
+    relevant = {q.qid: [doc for doc in q.relevant if doc in known] for q in queries}
+    texts = [q.query for q in queries]
+    found = model.search_many(texts, k=depth)
+    runs = {"recsys": {q.qid: [hit.id for hit in hits] for q, hits in zip(queries, found, strict=True)}}
+    runs["BM25"] = {q.qid: _top_ids(model.lexical.scores(q.query), ids, depth, positive=True) for q in queries}
+    cosines = model.text_encoder.embed(texts) @ model.embeddings.T  # (Q, N)
+    runs["sentence-transformers + FAISS"] = {
+        q.qid: _top_ids(row, ids, depth) for q, row in zip(queries, cosines, strict=True)
+    }
+    return {name: score_runs(relevant, run) for name, run in runs.items()}
+
+
+def _top_ids(scores: np.ndarray, ids: np.ndarray, depth: int, positive: bool = False) -> list[str]:
+    order = np.argsort(-scores, kind="stable")[:depth]
+    if positive:  # BM25 retrieves only titles sharing a term with the query
+        order = order[scores[order] > 0]
+    return ids[order].tolist()
