@@ -76,12 +76,15 @@ class Catalog:
         Rows that were left out, with the reason.
     notes : list of str
         Other things a user should know (columns not found, values that were dropped).
+    columns : dict of str to str
+        Which column of the file each field was read from (``{"genres": "listed_in", ...}``).
     """
 
     frame: pd.DataFrame
     source: str = "<catalog>"
     skipped: list[SkippedRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -192,7 +195,7 @@ class Catalog:
             raise CatalogError(source, "no usable rows" + (f" ({len(skipped)} skipped)" if skipped else ""))
         frame = pd.DataFrame.from_records(records, columns=list(FIELDS))
         frame["year"] = frame["year"].astype("Int64")
-        return cls(frame, source=source, skipped=skipped, notes=notes)
+        return cls(frame, source=source, skipped=skipped, notes=notes, columns={k: str(v) for k, v in columns.items()})
 
 
 def load_catalog(path: str | Path) -> Catalog:

@@ -14,6 +14,7 @@ from pathlib import Path
 from recsys import artifacts
 from recsys.catalog import load_catalog
 from recsys.errors import ModelError
+from recsys.explain import WORDS_VERSION
 from recsys.progress import Progress
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,5 +57,9 @@ def _is_current(path: Path, fingerprint: str) -> bool:
         config = artifacts.read_config(path)
     except ModelError:
         return False
-    has_words = bool(config.get("explanations", {}).get("words"))
-    return has_words and config.get("catalog", {}).get("fingerprint") == fingerprint
+    stored = config.get("explanations", {})
+    return bool(
+        stored.get("words")
+        and stored.get("version") == WORDS_VERSION
+        and config.get("catalog", {}).get("fingerprint") == fingerprint
+    )

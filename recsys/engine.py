@@ -17,7 +17,7 @@ from recsys import artifacts
 from recsys.catalog import DOCUMENT_TEMPLATE, Catalog
 from recsys.encoding import TextEncoder, TokenStates
 from recsys.errors import ModelError, QueryError
-from recsys.explain import Explanation, WordStore, explain_words, word_vectors
+from recsys.explain import WORDS_VERSION, Explanation, WordStore, explain_words, word_vectors
 from recsys.head import AttentionHead, HeadConfig
 from recsys.index import KeyStore
 from recsys.lexical import LexicalIndex
@@ -378,6 +378,13 @@ class MovieSearch:
             raise QueryError("there is no text to show the attention of")
         return self.text_encoder.token_states([text], attention=True)[0]
 
+    def __contains__(self, movie_id: object) -> bool:
+        return movie_id in self._row_of
+
+    def title(self, movie_id: str) -> dict:
+        """A catalog title as a dict: id, title, year, kind, genres, keywords, description."""
+        return self.catalog.frame.iloc[self._row(movie_id)].to_dict()
+
     def _row(self, movie_id: str) -> int:
         if movie_id not in self._row_of:
             raise QueryError(f"no title with id {movie_id!r} in this model's catalog")
@@ -448,7 +455,7 @@ class MovieSearch:
                         "fingerprint": self.catalog.fingerprint(),
                     },
                     "index": {"type": "flat-inner-product", "rows": len(self.keys)},
-                    "explanations": {"words": WORDS_FILE if self.words is not None else None},
+                    "explanations": {"words": WORDS_FILE if self.words is not None else None, "version": WORDS_VERSION},
                 },
             )
         return Path(directory)
@@ -486,10 +493,12 @@ class MovieSearch:
             encoder = _load_encoder(directory, dict(config["encoder"]))
             embeddings = load_file(directory / "embeddings.safetensors")["embeddings"].numpy()
             catalog = Catalog.from_parquet(directory / "catalog.parquet")
+            catalog.source = str(config["catalog"].get("source", catalog.source))
             metrics = artifacts.read_json(directory / "metrics.json")
             settings = SearchSettings(**config.get("search", {}))
-            words_file = config.get("explanations", {}).get("words")
-            words = WordStore.load(directory / words_file) if words_file else None
+            stored = config.get("explanations", {})
+            current = stored.get("words") and stored.get("version") == WORDS_VERSION  # else encode when explaining
+            words = WordStore.load(directory / stored["words"]) if current else None
         except (KeyError, TypeError, RuntimeError, OSError) as err:
             raise ModelError(f"{directory}: cannot be loaded ({err})") from None
         keys = KeyStore.load(directory / "keys.faiss")

@@ -114,3 +114,20 @@ def _top_ids(scores: np.ndarray, ids: np.ndarray, depth: int, positive: bool = F
     if positive:  # BM25 retrieves only titles sharing a term with the query
         order = order[scores[order] > 0]
     return ids[order].tolist()
+
+
+def genre_queries(catalog, minimum: int = 10) -> list[LabelledQuery]:
+    """Labelled queries made from a catalog's own genre labels: the label in lower case, relevant = its titles.
+
+    Only labels with at least ``minimum`` titles are used. A quick check when no queries file is at hand;
+    a model that reads genres from queries is at an advantage on them, so say so where they are shown.
+    """
+    by_label: dict[str, list[str]] = {}
+    for movie_id, labels in zip(catalog.frame["id"], catalog.frame["genres"], strict=True):
+        for label in labels:
+            by_label.setdefault(label, []).append(movie_id)
+    return [
+        LabelledQuery(f"genre-{n}", label.lower(), ids)
+        for n, (label, ids) in enumerate(sorted(by_label.items()))
+        if len(ids) >= minimum
+    ]

@@ -33,7 +33,9 @@ from recsys.encoding import TokenStates
 from recsys.tokenizer import word_spans
 
 SPECIAL = "[CLS]/[SEP]"
-STOP_WORDS = frozenset(STOPWORDS_EN)  # the words the BM25 term ignores too
+# Lucene's 33 English stop words, as bm25s ships them (NLTK's 179 measured less faithful on Netflix).
+STOP_WORDS = frozenset(STOPWORDS_EN)
+WORDS_VERSION = 3  # bumped whenever stored word vectors would come out differently; older stores are not used
 
 
 class WordShare(NamedTuple):
@@ -68,6 +70,8 @@ class Explanation:
         Genre boosts that were added (already weighted by β).
     intents : list of str
         What the query was understood as.
+    grid, grid_query, grid_movie : list
+        The whole word-pair matrix (query words × description words, both in text order) and its words.
     """
 
     score: float
@@ -82,6 +86,9 @@ class Explanation:
     lexical: list[tuple[str, float]] = field(default_factory=list)
     boosts: list[tuple[str, float]] = field(default_factory=list)
     intents: list[str] = field(default_factory=list)
+    grid: list[list[float]] = field(default_factory=list)
+    grid_query: list[str] = field(default_factory=list)
+    grid_movie: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict; each word is ``{"word", "share", "start", "end"}``."""
@@ -193,6 +200,9 @@ def explain_words(query: WordVectors, movie: WordVectors, bilinear: torch.Tensor
         movie_text=movie.text,
         carried_query=round(float(query.carried @ bilinear @ total_movie / scale), 6),
         carried_movie=round(float(total_query @ bilinear @ movie.carried / scale), 6),
+        grid=matrix.tolist(),
+        grid_query=names_query,
+        grid_movie=names_movie,
     )
 
 
