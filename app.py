@@ -447,11 +447,11 @@ def evaluate_page(model: MovieSearch) -> None:
         .encode(
             x=alt.X("system:N", title=None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("value:Q", scale=alt.Scale(domain=[0, 1])),
-            color="system:N",
+            color=alt.Color("system:N", legend=alt.Legend(orient="bottom", title=None)),
             column=alt.Column("measure:N", title=None),
             tooltip=["system", "measure", alt.Tooltip("value:Q", format=".4f")],
         )
-        .properties(width=220, height=260)
+        .properties(width=230, height=240)
     )
     st.altair_chart(chart)
     st.dataframe(table, hide_index=True)

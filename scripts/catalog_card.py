@@ -4,7 +4,7 @@
     python scripts/catalog_card.py --check    # exit 1 if the counts in data/README.md are stale
     python scripts/catalog_card.py --crosscheck ../shared/data/movielens-small/movies.csv
 
-The counts section is derived from data/movies.csv alone; the queries section searches with the shipped
+The counts section is derived from data/movies.csv alone; the queries section searches with the default
 model (models/default); the cross-check compares years and genres with MovieLens.
 """
 
@@ -60,7 +60,7 @@ def counts_markdown(frame) -> str:
 
 
 def queries_markdown(catalog) -> str:
-    """The queries section: each query's top 5 with the shipped model, as a new user gets them."""
+    """The queries section: each query's top 5 with the default model, as a new user gets them."""
     from recsys import MovieSearch
     from recsys.default import default_model
 

@@ -130,7 +130,8 @@ def test_the_app_end_to_end_in_a_browser(browser, default_model, tmp_path, small
         timings["search_in_running_app_s"] = sorted(searches)[len(searches) // 2]
 
         page.get_by_text("Why this match").first.click()
-        page.locator("canvas, svg").first.wait_for()
+        page.get_by_text("score ").first.wait_for()
+        page.locator("[data-testid=stVegaLiteChart]").first.scroll_into_view_if_needed()
         _shot(page, "why-this-match")
 
         page.get_by_role("button", name="♡ Like").first.click()
@@ -148,6 +149,11 @@ def test_the_app_end_to_end_in_a_browser(browser, default_model, tmp_path, small
         page.locator("canvas, svg").first.wait_for()
         _shot(page, "evaluate")
 
+        _go(page, "Retrain")
+        page.get_by_role("button", name="Start retraining").click()
+        page.get_by_text("Done in").wait_for(timeout=300_000)
+        _shot(page, "retrain")
+
         _go(page, "Catalog")
         upload = tmp_path / "upload" / "my-catalog.csv"
         upload.parent.mkdir()
@@ -157,11 +163,6 @@ def test_the_app_end_to_end_in_a_browser(browser, default_model, tmp_path, small
         page.get_by_role("button", name="Index this catalog").click()
         page.get_by_text("Indexed 14 titles").wait_for(timeout=120_000)
         _shot(page, "catalog")
-
-        _go(page, "Retrain")
-        page.get_by_role("button", name="Start retraining").click()
-        page.get_by_text("Done in").wait_for(timeout=180_000)
-        _shot(page, "retrain")
 
         _go(page, "Search")
         box = page.get_by_label(QUERY_BOX)
