@@ -6,7 +6,6 @@ UI only; everything it shows comes from the ``recsys`` package. Run with ``strea
 from __future__ import annotations
 
 import html
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys import CatalogError, MovieSearch, RecsysError, load_catalog
+from recsys.catalog import SUFFIXES, safe_file_name
 from recsys.default import ROOT, default_model
 from recsys.evaluate import compare_systems, genre_queries, read_queries
 from recsys.jobs import RetrainJob
@@ -297,21 +297,13 @@ def recommendations_page(model: MovieSearch) -> None:
             card(model, item, rank, best, reason=f"Because you liked {item.because}")
 
 
-def safe_name(name: str) -> str:
-    """A file name safe to write: no directories, no odd characters ('../../etc/x.csv' → 'x.csv')."""
-    stem, _, suffix = Path(name).name.rpartition(".")
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-") or "catalog"
-    suffix = re.sub(r"[^A-Za-z0-9]+", "", suffix).lower()
-    return f"{stem[:60]}.{suffix}" if suffix else stem[:60]
-
-
 def catalog_page(model: MovieSearch) -> None:
     """Upload, check, preview and index a catalog."""
     st.title("Catalog")
     st.write(f"Serving **{model.catalog.source}**: {len(model.catalog):,} titles.")
+    # No type filter in the widget: the loader names what it accepts, in the same words as the command line.
     upload = st.file_uploader(
-        f"Upload a catalog: CSV, TSV, JSON Lines or Parquet, up to {UPLOAD_LIMIT_MB} MB",
-        type=["csv", "tsv", "jsonl", "json", "parquet"],
+        f"Upload a catalog: CSV, TSV, JSON Lines or Parquet ({', '.join(SUFFIXES)}), up to {UPLOAD_LIMIT_MB} MB",
         key="catalog_upload",
     )
     if upload is None:
@@ -320,7 +312,7 @@ def catalog_page(model: MovieSearch) -> None:
             "year/release_year, type/kind, keywords/tags."
         )
         return
-    path = Path(tempfile.mkdtemp(prefix="recsys-upload-")) / safe_name(upload.name)
+    path = Path(tempfile.mkdtemp(prefix="recsys-upload-")) / safe_file_name(upload.name)
     path.write_bytes(upload.getvalue())
     try:
         catalog = load_catalog(path)
@@ -410,7 +402,6 @@ def evaluate_page(model: MovieSearch) -> None:
     )
     upload = st.file_uploader(
         f'Queries file: JSON Lines of {{"qid", "query", "relevant": [ids]}}, up to {UPLOAD_LIMIT_MB} MB',
-        type=["jsonl"],
         key="queries_upload",
     )
     use_genres = st.button("Or use genre queries made from this catalog's labels", key="genre_queries_button")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import importlib.metadata
 import json
@@ -47,13 +48,32 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     """
     target = Path(target).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    _remove_stale(target)
+    staging = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
         yield staging
         _replace_directory(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove temporary directories left by writers that were killed (their process is gone)."""
+    for leftover in target.parent.glob(f".{target.name}.tmp-*"):
+        pid = leftover.name.rsplit(".tmp-", 1)[1].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _replace_directory(staging: Path, target: Path) -> None:
@@ -63,10 +83,25 @@ def _replace_directory(staging: Path, target: Path) -> None:
         return
     if not (target / CONFIG).is_file() and any(target.iterdir()):
         raise ModelError(f"{target}: exists and is not a recsys model; refusing to replace it")
+    if _exchange(staging, target):  # one atomic step: no moment without a model at ``target``
+        shutil.rmtree(staging, ignore_errors=True)  # it holds the old model now
+        return
     retired = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
     os.rename(target, retired)
     os.rename(staging, target)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two directories atomically with Linux's renameat2(RENAME_EXCHANGE); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_cwd, rename_exchange = -100, 2
+    result = renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), rename_exchange)
+    return result == 0
 
 
 def _fsync_tree(directory: Path) -> None:
@@ -99,7 +134,8 @@ def read_config(directory: str | Path) -> dict:
     Raises
     ------
     ModelError
-        For a missing directory or file, a changed checksum, or a format from a newer recsys.
+        For a missing directory or file, a changed checksum, a file the model did not write (a planted
+        pickle, say), or a format from a newer recsys.
     """
     directory = Path(directory)
     path = directory / CONFIG
@@ -114,12 +150,17 @@ def read_config(directory: str | Path) -> dict:
         raise ModelError(
             f"{path}: model format {version!r} is newer than this recsys reads ({FORMAT_VERSION}); upgrade recsys"
         )
-    for name, expected in config.get("files", {}).items():
+    files = config.get("files", {})
+    for name, expected in files.items():
         file = directory / name
         if not file.is_file():
             raise ModelError(f"{directory}: {name} is missing; rebuild the model")
         if sha256(file) != expected:
             raise ModelError(f"{file}: checksum does not match config.json; the file was changed or damaged")
+    for file in directory.rglob("*"):
+        name = file.relative_to(directory).as_posix()
+        if file.is_file() and name != CONFIG and name not in files:
+            raise ModelError(f"{file}: not part of the model (config.json does not list it); remove it or rebuild")
     return config
 
 

@@ -6,10 +6,12 @@ A catalog is CSV, TSV, JSON Lines or Parquet. Columns are recognised by name; id
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,6 +200,20 @@ class Catalog:
         return cls(frame, source=source, skipped=skipped, notes=notes, columns={k: str(v) for k, v in columns.items()})
 
 
+def safe_file_name(name: str) -> str:
+    """A name an uploaded file can be written under: no directories, no odd characters, its type kept.
+
+    >>> safe_file_name("../../etc/passwd.csv"), safe_file_name("My Films (2024).TSV"), safe_file_name("..")
+    ('passwd.csv', 'My-Films-2024.tsv', 'catalog')
+    """
+    stem, _, suffix = Path(name.replace("\\", "/")).name.rpartition(".")
+    if not stem:
+        stem, suffix = suffix, ""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-") or "catalog"
+    suffix = re.sub(r"[^A-Za-z0-9]+", "", suffix).lower()
+    return f"{stem[:60]}.{suffix}" if suffix else stem[:60]
+
+
 def load_catalog(path: str | Path) -> Catalog:
     """Read a catalog file: CSV, TSV, JSON Lines (or a JSON array) or Parquet.
 
@@ -235,14 +251,23 @@ def recognise_columns(columns: Iterable[str], source: str) -> dict[str, str]:
         match = next((by_key[alias] for alias in aliases if alias in by_key), None)
         if match is not None:
             found[name] = match
+    columns = [str(column) for column in columns]
     for required in ("id", "title"):
         if required not in found:
             expected = ", ".join(COLUMN_ALIASES[required])
-            raise CatalogError(
-                source,
-                f"no {required} column (expected one of: {expected}); columns are: {', '.join(map(str, columns))}",
-            )
+            message = f"no {required} column (expected one of: {expected}); columns are: {', '.join(columns)}"
+            raise CatalogError(source, message + _delimiter_hint(columns))
     return found
+
+
+def _delimiter_hint(columns: list[str]) -> str:
+    """A hint when a whole header landed in one column: the file uses another delimiter."""
+    if len(columns) != 1:
+        return ""
+    for delimiter, name in ((";", "semicolons"), ("|", "pipes"), ("\t", "tabs"), (",", "commas")):
+        if delimiter in columns[0]:
+            return f" (the header seems separated by {name}: save it as CSV with commas, or as TSV with tabs)"
+    return ""
 
 
 def normalise_text(value: object) -> str:
@@ -310,6 +335,9 @@ def parse_year(value: object) -> int | None:
 
 
 def _normalise_row(cells: dict, source: str, row: int, notes: list[str]) -> tuple[dict, str | None]:
+    for name in ("id", "title", "description", "year", "kind"):
+        if isinstance(cells.get(name), list | dict):
+            return {}, f"field '{name}' holds a JSON {type(cells[name]).__name__}, not text"
     record = {"id": normalise_text(cells["id"]), "title": normalise_text(cells["title"])}
     if record["id"] == "" or (isinstance(cells["id"], float) and np.isnan(cells["id"])):
         return record, "empty id"
@@ -349,15 +377,27 @@ def _restore_article(title: str) -> str:
     return f"{article}{space}{match.group('rest')}"
 
 
+SUFFIXES = (".csv", ".txt", ".tsv", ".tab", ".jsonl", ".ndjson", ".json", ".parquet", ".pq")
+
+
 def _read_table(path: Path, source: str) -> pd.DataFrame:
     suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise CatalogError(source, f"unsupported file type {suffix or '(none)'!r}; use {', '.join(SUFFIXES)}")
     try:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
         if suffix in (".jsonl", ".ndjson", ".json"):
             return _read_json(path, source)
         sep = "\t" if suffix in (".tsv", ".tab") else ","
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        width = _check_header(path, sep, source)
+        with warnings.catch_warnings():  # a row with more cells than the header: refused, never cut or shifted
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            try:
+                return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                                   index_col=False)  # fmt: skip
+            except pd.errors.ParserWarning:
+                _refuse_wide_row(path, sep, width, source)
     except UnicodeDecodeError as err:
         line = path.read_bytes()[: err.start].count(b"\n") + 1
         raise CatalogError(
@@ -369,6 +409,26 @@ def _read_table(path: Path, source: str) -> pd.DataFrame:
         raise CatalogError(source, f"not a valid {suffix.lstrip('.').upper() or 'CSV'} table: {err}") from None
     except (OSError, ValueError) as err:
         raise CatalogError(source, f"cannot be read as a catalog: {str(err).splitlines()[0]}") from None
+
+
+def _check_header(path: Path, sep: str, source: str) -> int:
+    """Refuse a header naming one column twice (pandas would quietly rename the second); return its width."""
+    with path.open(encoding="utf-8-sig", newline="") as lines:
+        header = next(csv.reader(lines, delimiter=sep), [])
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise CatalogError(source, f"the header names column {name!r} twice", field=name)
+        seen.add(name)
+    return len(header)
+
+
+def _refuse_wide_row(path: Path, sep: str, width: int, source: str) -> None:
+    with path.open(encoding="utf-8-sig", newline="") as lines:
+        for row, cells in enumerate(csv.reader(lines, delimiter=sep)):
+            if len(cells) > width:
+                raise CatalogError(source, f"{len(cells)} cells where the header names {width} columns", row=row)
+    raise CatalogError(source, f"a row has more cells than the header's {width} columns")
 
 
 def _read_json(path: Path, source: str) -> pd.DataFrame:

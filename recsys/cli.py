@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recsys", description="Movie retrieval with attention.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    check = commands.add_parser("check", help="read a catalog and report what would be indexed, without indexing")
+    check.add_argument("catalog", metavar="CATALOG", help="CSV, TSV, JSON Lines or Parquet file")
+    check.set_defaults(run=_run_check)
+
     index = _catalog_command(commands, "index", "embed and index a catalog (no training)")
     index.add_argument(
         "--model",
@@ -150,6 +154,13 @@ def _run_index(args: argparse.Namespace) -> None:
     print(
         f"indexed {len(catalog)} titles from {catalog.source} into {args.out} in {time.perf_counter() - started:.1f} s"
     )
+    _print_catalog_report(catalog)
+
+
+def _run_check(args: argparse.Namespace) -> None:
+    catalog = load_catalog(args.catalog)
+    print(f"{catalog.source}: {len(catalog)} titles, {len(catalog.skipped)} rows skipped")
+    print("  columns: " + ", ".join(f"{field} <- {column}" for field, column in catalog.columns.items()))
     _print_catalog_report(catalog)
 
 

@@ -31,6 +31,7 @@ YearRange = tuple[int | None, int | None]
 
 
 WORDS_FILE = "words.safetensors"
+MAX_QUERY_CHARS = 2000  # longer queries (a pasted page) are cut here: bounded time, same results
 
 
 class Hit(NamedTuple):
@@ -244,7 +245,11 @@ class MovieSearch:
         return [Recommendation(*hit, *self._records[row][:2]) for hit, row in zip(hits, drawn_by, strict=True)]
 
     def understand(self, query: str) -> Intents:
-        """What the query was read as (genres, years, kind), if this model understands queries."""
+        """What the query was read as (genres, years, kind), if this model understands queries.
+
+        Only the first ``MAX_QUERY_CHARS`` characters of a query are read (the encoder reads 256 tokens).
+        """
+        query = query[:MAX_QUERY_CHARS]
         if not self.settings.understand_queries:
             return Intents(text=" ".join(query.split()))
         return self._parser.parse(query)
@@ -539,6 +544,8 @@ def _index_keys(head: AttentionHead, embeddings: np.ndarray, progress: Progress)
 def _check_query(query: object) -> None:
     if not isinstance(query, str) or not query.strip():
         raise QueryError("the query is empty: type a few words, a genre or a title")
+    if not any(char.isalnum() for char in query[:MAX_QUERY_CHARS]):
+        raise QueryError("the query has nothing to search for (no letters or digits): type a few words")
 
 
 def _both(first: np.ndarray | None, second: np.ndarray | None) -> np.ndarray | None:

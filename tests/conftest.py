@@ -56,6 +56,16 @@ def default_model():
     return MovieSearch.load(build_or_find())
 
 
+@pytest.fixture
+def app(default_model):
+    """The Streamlit app under streamlit's AppTest, on the default model (built by that fixture)."""
+    testing = pytest.importorskip("streamlit.testing.v1", reason="the dev extra installs streamlit")
+    at = testing.AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 @pytest.fixture(scope="session")
 def assert_exact_explanation():
     """Check that a title's explanation adds up to the score ``search`` reported for it."""

@@ -3,23 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import pytest
-
-streamlit_testing = pytest.importorskip("streamlit.testing.v1", reason="the dev extra installs streamlit")
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-@pytest.fixture
-def app(default_model, tmp_path, monkeypatch):
-    """The app on the default model (already built by the fixture), writing models under tmp_path."""
-    monkeypatch.setattr("recsys.default.ROOT", Path(__file__).resolve().parents[1])
-    at = streamlit_testing.AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _page(at, name: str):
