@@ -20,6 +20,7 @@ from recsys.default import default_model
 from recsys.engine import Hit, MovieSearch
 from recsys.errors import QueryError, RecsysError
 from recsys.evaluate import read_jsonl, read_queries, score_runs
+from recsys.index import KINDS
 from recsys.train import TrainConfig, train_catalog
 
 
@@ -129,6 +130,13 @@ def _catalog_command(commands, name: str, help_text: str) -> argparse.ArgumentPa
     command.add_argument("catalog", metavar="CATALOG", help="CSV, TSV, JSON Lines or Parquet file")
     command.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
     command.add_argument("--quiet", action="store_true", help="no progress bars")
+    command.add_argument(
+        "--index",
+        choices=KINDS,
+        default="auto",
+        help="key store: flat (exact) or hnsw-sq8 (approximate graph search, 8-bit keys); "
+        "auto picks flat up to 200,000 titles (default: auto)",
+    )
     return command
 
 
@@ -149,11 +157,12 @@ def _run_index(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     catalog = load_catalog(args.catalog)
     base = MovieSearch.load(_resolve_model(args.model)) if args.model else None
-    model = MovieSearch.build(catalog, encoder=args.encoder, base=base, progress=not args.quiet)
+    model = MovieSearch.build(catalog, encoder=args.encoder, base=base, progress=not args.quiet, index=args.index)
     model.save(args.out)
     print(
         f"indexed {len(catalog)} titles from {catalog.source} into {args.out} in {time.perf_counter() - started:.1f} s"
     )
+    _print_index(model)
     _print_catalog_report(catalog)
 
 
@@ -162,6 +171,15 @@ def _run_check(args: argparse.Namespace) -> None:
     print(f"{catalog.source}: {len(catalog)} titles, {len(catalog.skipped)} rows skipped")
     print("  columns: " + ", ".join(f"{field} <- {column}" for field, column in catalog.columns.items()))
     _print_catalog_report(catalog)
+
+
+def _print_index(model: MovieSearch) -> None:
+    found = model.keys.describe()
+    if model.keys.exact:
+        print(f"  key store: flat inner product, exact ({found['rows']:,} keys)")
+    else:
+        print(f"  key store: HNSW-SQ8, approximate ({found['rows']:,} keys, {found['links']} links per key, "
+              f"search depth {found['depth']})")  # fmt: skip
 
 
 def _print_catalog_report(catalog: Catalog) -> None:
@@ -178,7 +196,7 @@ def _run_train(args: argparse.Namespace) -> None:
     catalog = load_catalog(args.catalog)
     init = None if args.init == "none" else MovieSearch.load(_resolve_model(args.init))
     config = TrainConfig(epochs=args.epochs, seed=args.seed, fine_tune_layers=args.fine_tune_layers)
-    model = train_catalog(catalog, config, init=init, progress=not args.quiet)
+    model = train_catalog(catalog, config, init=init, progress=not args.quiet, index=args.index)
     model.save(args.out)
     validation = ", ".join(f"{name} {score:.4f}" for name, score in model.metrics["validation"].items())
     print(
@@ -187,6 +205,7 @@ def _run_train(args: argparse.Namespace) -> None:
     )
     print(f"  validation nDCG@10: {validation}; serving the {model.metrics['chosen']} head")
     print(f"  lexical weight {model.settings.lexical_weight}, genre boost {model.settings.genre_boost}")
+    _print_index(model)
     if "fine_tune" in model.metrics:
         tuned = model.metrics["fine_tune"]
         kept = "kept" if tuned["validation_after"] > tuned["validation_before"] else "not kept"

@@ -31,6 +31,7 @@ YearRange = tuple[int | None, int | None]
 
 
 WORDS_FILE = "words.safetensors"
+CANDIDATES = 1000  # titles an approximate key store proposes for exact rescoring with BM25 and boosts
 MAX_QUERY_CHARS = 2000  # longer queries (a pasted page) are cut here: bounded time, same results
 
 
@@ -109,6 +110,7 @@ class MovieSearch:
         encoder: str | TextEncoder = "minilm",
         base: MovieSearch | None = None,
         progress: Progress = False,
+        index: str = "auto",
     ) -> MovieSearch:
         """Embed and index a catalog.
 
@@ -122,8 +124,10 @@ class MovieSearch:
             The head starts untrained (plain cosine similarity).
         base : MovieSearch, optional
             Reuse this model's encoder and head (for example a trained model) on the new catalog.
-        progress : bool
-            Show progress bars on standard error.
+        progress : bool or callable
+            Show progress bars on standard error, or report progress to a callback (see ``recsys.progress``).
+        index : {"auto", "flat", "hnsw-sq8"}
+            The key store: "auto" is flat up to 200,000 titles, HNSW-SQ8 beyond (see ``recsys.index``).
         """
         if base is not None:
             text_encoder, head, template, settings = base.text_encoder, base.head, base.template, base.settings
@@ -132,7 +136,7 @@ class MovieSearch:
             head, settings = AttentionHead(HeadConfig(dim=text_encoder.dim)), SearchSettings()
         documents = catalog.documents(template)
         embeddings, words = text_encoder.embed(documents, progress=progress, desc="embedding", per_text=word_vectors)
-        keys = _index_keys(head, embeddings, progress)
+        keys = _index_keys(head, embeddings, progress, index)
         lexical = LexicalIndex.build(documents)
         store = WordStore.from_words(words)
         return cls(catalog, text_encoder, head, keys, embeddings, lexical, replace(settings), template, words=store)
@@ -154,7 +158,7 @@ class MovieSearch:
         if text_encoder is not None and (embeddings is None or words is None):
             raise ValueError("a new text encoder needs the catalog's embeddings and word vectors from it")
         embeddings = self.embeddings if embeddings is None else embeddings
-        keys = _index_keys(head, embeddings, progress=False)
+        keys = _index_keys(head, embeddings, progress=False, kind=self.keys.kind)
         return MovieSearch(
             self.catalog,
             text_encoder or self.text_encoder,
@@ -234,7 +238,8 @@ class MovieSearch:
         with torch.inference_mode():
             embeddings = torch.from_numpy(self.embeddings[liked])
             queries = self.head.queries(self.head.values(embeddings)).numpy()  # (L, D)
-        parts = self.keys.matrix() @ queries.T  # (N, L): each liked title's part of each score
+        keys = self.keys.matrix() if self.keys.exact else self._keys_of(np.arange(len(self.catalog)))
+        parts = keys @ queries.T  # (N, L): each liked title's part of each score
         scores = parts.mean(1)  # (N,)
         candidates = np.setdiff1d(np.arange(len(scores)), liked)
         k = min(k, len(candidates))
@@ -291,19 +296,29 @@ class MovieSearch:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The top ``k`` (scores, rows) among the allowed rows: q·k, plus λ·BM25 and each β·boost if set."""
         weight = self.settings.lexical_weight
-        if not boosts and weight == 0.0:  # the score is q·k alone: FAISS's answer is exact
+        if not boosts and weight == 0.0:  # the score is q·k alone: FAISS's answer
             found = self.keys.search(vector[None], k, allowed)
             return found.scores[0], found.rows[0]
-        scores = self.keys.matrix() @ vector  # (N,) every title, exactly: a flat scan, as FAISS does
+        if self.keys.exact:
+            scores = self.keys.matrix() @ vector  # (N,) every title, exactly: a flat scan, as FAISS does
+            candidates = np.flatnonzero(allowed) if allowed is not None else np.arange(len(scores))
+        else:  # a large catalog: FAISS proposes candidates, each rescored exactly below
+            candidates = np.sort(self.keys.search(vector[None], max(CANDIDATES, k), allowed).rows[0])
+            scores = np.zeros(len(self.catalog), dtype=np.float32)
+            scores[candidates] = self._keys_of(candidates) @ vector
         if weight:
             scores = scores + weight * self.lexical.scores(intent.text)
         for beta, boost in boosts:
             scores = scores + beta * boost
-        candidates = np.flatnonzero(allowed) if allowed is not None else np.arange(len(scores))
         k = min(k, len(candidates))
         top = candidates[np.argpartition(-scores[candidates], k - 1)[:k]] if k else candidates[:0]
         top = top[np.argsort(-scores[top], kind="stable")]
         return scores[top].astype(np.float32), top
+
+    def _keys_of(self, rows: np.ndarray) -> np.ndarray:
+        """Exact keys ``(len(rows), D)`` of some titles, from their cached embeddings."""
+        with torch.inference_mode():
+            return self.head.keys(torch.from_numpy(self.embeddings[rows])).numpy()
 
     def _genre_share(self, intent: Intents) -> np.ndarray | None:
         # Per title, the share of the query's genres it has (a genre counts if any of its labels match).
@@ -459,7 +474,7 @@ class MovieSearch:
                         "rows": len(self.catalog),
                         "fingerprint": self.catalog.fingerprint(),
                     },
-                    "index": {"type": "flat-inner-product", "rows": len(self.keys)},
+                    "index": self.keys.describe(),
                     "explanations": {"words": WORDS_FILE if self.words is not None else None, "version": WORDS_VERSION},
                 },
             )
@@ -506,7 +521,7 @@ class MovieSearch:
             words = WordStore.load(directory / stored["words"]) if current else None
         except (KeyError, TypeError, RuntimeError, OSError) as err:
             raise ModelError(f"{directory}: cannot be loaded ({err})") from None
-        keys = KeyStore.load(directory / "keys.faiss")
+        keys = KeyStore.load(directory / "keys.faiss", depth=config.get("index", {}).get("depth"))
         lexical = LexicalIndex.load(directory / "lexical")
         if not len(catalog) == len(keys) == len(embeddings) == lexical.size == len(words or catalog):
             raise ModelError(f"{directory}: catalog, keys, embeddings, word store and lexical index disagree in size")
@@ -535,10 +550,10 @@ def _new_text_encoder(name: str | TextEncoder, catalog: Catalog) -> TextEncoder:
     raise ValueError(f"unknown encoder {name!r}; choose 'minilm' or 'tiny'")
 
 
-def _index_keys(head: AttentionHead, embeddings: np.ndarray, progress: Progress) -> KeyStore:
+def _index_keys(head: AttentionHead, embeddings: np.ndarray, progress: Progress, kind: str = "auto") -> KeyStore:
     with torch.inference_mode():
         keys = head.keys(torch.from_numpy(embeddings)).numpy()  # (N, D)
-    return KeyStore.build(keys, progress=progress)
+    return KeyStore.build(keys, progress=progress, kind=kind)
 
 
 def _check_query(query: object) -> None:

@@ -1,4 +1,11 @@
-"""The FAISS key store: exact inner-product search over movie keys, with metadata filters."""
+"""The FAISS key store: inner-product search over movie keys, with metadata filters.
+
+Up to ``FLAT_LIMIT`` keys the index is flat (exact); beyond, an HNSW graph over keys stored with 8-bit
+scalar quantisation (HNSW-SQ8: about 0.6 KB per 384-wide key with its links, a millisecond per query at a
+million keys). The choice is automatic, can be overridden, and is recorded in the model's config.
+An inverted file (IVF-SQ8) was measured too and needed a third of its lists probed for recall@10 ≥ 0.95 on
+text queries, too slow at a million keys (``benchmarks/scale.py``).
+"""
 
 from __future__ import annotations
 
@@ -19,23 +26,60 @@ class Neighbours(NamedTuple):
     rows: list[np.ndarray]
 
 
+FLAT_LIMIT = 200_000  # above this many keys, "auto" picks HNSW-SQ8
+KINDS = ("auto", "flat", "hnsw-sq8")
+HNSW_LINKS = 32  # graph neighbours per key (M)
+HNSW_BUILD_DEPTH = 64  # efConstruction
+HNSW_SEARCH_DEPTH = 256  # efSearch: recall@10 0.98 at 100k keys, ~0.5 ms (benchmarks/scale.py)
+
+
+def choose_kind(rows: int) -> str:
+    """The index for a key store of ``rows`` keys: flat while exact search is fast enough, else IVF-SQ8.
+
+    >>> choose_kind(8_807), choose_kind(1_000_000)
+    ('flat', 'hnsw-sq8')
+    """
+    return "flat" if rows <= FLAT_LIMIT else "hnsw-sq8"
+
+
 class KeyStore:
     """An inner-product FAISS index whose ids are catalog row numbers.
 
     Parameters
     ----------
     index : faiss.Index
-        An ``IndexIDMap2`` around the actual index, so rows keep their ids when others are removed.
+        An ``IndexIDMap2`` around a flat or an HNSW-SQ8 index, so ids are catalog rows.
+    depth : int, optional
+        HNSW search depth (efSearch); ignored for a flat index.
     """
 
-    def __init__(self, index: faiss.Index):
+    def __init__(self, index: faiss.Index, depth: int | None = None):
         self.index = index
+        inner = faiss.downcast_index(index.index if hasattr(index, "id_map") else index)
+        self.kind = "hnsw-sq8" if isinstance(inner, faiss.IndexHNSW) else "flat"
+        self.depth = (depth or HNSW_SEARCH_DEPTH) if self.kind == "hnsw-sq8" else None
+
+    @property
+    def exact(self) -> bool:
+        """Whether search is exhaustive (flat): then :meth:`matrix` is available."""
+        return self.kind == "flat"
+
+    def describe(self) -> dict:
+        """What the config records and the CLI shows: type, rows, and for HNSW its links and depth."""
+        if self.exact:
+            return {"type": "flat-inner-product", "rows": len(self)}
+        return {"type": "hnsw-sq8-inner-product", "rows": len(self), "links": HNSW_LINKS, "depth": self.depth}
 
     @classmethod
-    def build(cls, keys: np.ndarray, progress: Progress = False, chunk: int = 16384) -> KeyStore:
-        """Index keys ``(N, D)``; row ``i`` gets id ``i``."""
+    def build(
+        cls, keys: np.ndarray, progress: Progress = False, kind: str = "auto", chunk: int = 16384, seed: int = 0
+    ) -> KeyStore:
+        """Index keys ``(N, D)``; row ``i`` gets id ``i``. ``kind`` is one of :data:`KINDS`."""
         keys = _as_matrix(keys, "keys")
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(keys.shape[1]))
+        if kind not in KINDS:
+            raise ValueError(f"unknown index kind {kind!r}; choose one of {', '.join(KINDS)}")
+        kind = choose_kind(len(keys)) if kind == "auto" else kind
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(keys.shape[1]) if kind == "flat" else _hnsw(keys, seed))
         with progress_bar(progress, len(keys), "indexing", "key") as bar:
             for start in range(0, len(keys), chunk):
                 block = keys[start : start + chunk]
@@ -70,12 +114,17 @@ class KeyStore:
         if k <= 0:
             empty = [np.empty(0, np.float32)] * len(queries)
             return Neighbours(empty, [np.empty(0, np.int64)] * len(queries))
-        params = None
+        selector = None
         if allowed is not None:
             bits = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
             # The selector points into `bits`; both locals stay referenced until the search returns.
             selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
-            params = faiss.SearchParameters(sel=selector)
+        if self.exact:
+            params = faiss.SearchParameters(sel=selector) if selector is not None else None
+        else:
+            params = faiss.SearchParametersHNSW(efSearch=max(self.depth, k))
+            if selector is not None:
+                params.sel = selector
         scores, rows = self.index.search(queries, k, params=params)
         found = rows >= 0  # FAISS pads with -1 when the filter leaves fewer than k rows
         return Neighbours(
@@ -84,6 +133,8 @@ class KeyStore:
 
     def matrix(self) -> np.ndarray:
         """All keys ``(N, D)`` in row order, as a read-only view of the flat index's storage (no copy)."""
+        if not self.exact:
+            raise TypeError("an HNSW-SQ8 key store keeps no exact key matrix; rescore candidates instead")
         flat = faiss.downcast_index(self.index.index)
         view = faiss.rev_swig_ptr(flat.get_xb(), len(self) * self.dim).reshape(len(self), self.dim)
         view.flags.writeable = False
@@ -94,12 +145,21 @@ class KeyStore:
         faiss.write_index(self.index, str(path))
 
     @classmethod
-    def load(cls, path: str | Path) -> KeyStore:
+    def load(cls, path: str | Path, depth: int | None = None) -> KeyStore:
         """Read an index written by :meth:`save`."""
         try:
-            return cls(faiss.read_index(str(path)))
+            return cls(faiss.read_index(str(path)), depth)
         except RuntimeError as err:
             raise ModelError(f"{path}: not a readable FAISS index ({str(err).splitlines()[0]})") from err
+
+
+def _hnsw(keys: np.ndarray, seed: int) -> faiss.Index:
+    """An HNSW graph over 8-bit scalar-quantised keys, the quantiser trained on a seeded sample."""
+    index = faiss.IndexHNSWSQ(keys.shape[1], faiss.ScalarQuantizer.QT_8bit, HNSW_LINKS, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_BUILD_DEPTH
+    rng = np.random.default_rng(seed)
+    index.train(keys[np.sort(rng.choice(len(keys), min(len(keys), 100_000), replace=False))])
+    return index
 
 
 def _as_matrix(array: np.ndarray, name: str) -> np.ndarray:

@@ -139,13 +139,18 @@ def group_by_genre(labels: Iterable[list[str]], rows: Iterable[int]) -> tuple[di
 
 
 def train_catalog(
-    catalog: Catalog, config: TrainConfig | None = None, init: MovieSearch | None = None, progress: Progress = False
+    catalog: Catalog,
+    config: TrainConfig | None = None,
+    init: MovieSearch | None = None,
+    progress: Progress = False,
+    index: str = "auto",
 ) -> MovieSearch:
     """Index a catalog and train a head on it: what ``recsys train`` does.
 
-    ``init`` (a trained model) lends its encoder and starting head, as in :meth:`MovieSearch.build`.
+    ``init`` (a trained model) lends its encoder and starting head, and ``index`` chooses the key store,
+    as in :meth:`MovieSearch.build`.
     """
-    model = MovieSearch.build(catalog, base=init, progress=progress)
+    model = MovieSearch.build(catalog, base=init, progress=progress, index=index)
     return train(model, config, progress=progress, init=init)
 
 

@@ -107,3 +107,24 @@ def test_build_from_a_base_model_reuses_its_head(small_model, small_catalog_path
     other = MovieSearch.build(load_catalog(small_catalog_path), base=small_model)
     assert other.head is small_model.head
     assert other.search("aliens", k=3) == small_model.search("aliens", k=3)
+
+
+def test_an_hnsw_key_store_gives_the_flat_results_on_a_small_catalog(small_model, small_catalog_path, tmp_path):
+    from dataclasses import replace
+
+    graph = MovieSearch.build(load_catalog(small_catalog_path), encoder=small_model.text_encoder, index="hnsw-sq8")
+    assert graph.keys.kind == "hnsw-sq8" and small_model.keys.kind == "flat"
+    queries = ["aliens on a ship", "a wedding", "war", "ghost in a house"]
+    for query in queries:
+        assert [h.id for h in graph.search(query, k=5)] == [h.id for h in small_model.search(query, k=5)]
+    # With the BM25 term on, the graph proposes candidates and each is rescored exactly.
+    settings = replace(small_model.settings, lexical_weight=0.3)
+    flat, hnsw = small_model.with_head(small_model.head, settings), graph.with_head(graph.head, settings)
+    assert hnsw.keys.kind == "hnsw-sq8"
+    for query in queries:
+        found, expected = hnsw.search(query, k=5), flat.search(query, k=5)
+        assert [h.id for h in found] == [h.id for h in expected]
+        assert [h.score for h in found] == pytest.approx([h.score for h in expected], abs=1e-5)
+    loaded = MovieSearch.load(hnsw.save(tmp_path / "graph"))
+    assert loaded.keys.describe() == hnsw.keys.describe()
+    assert loaded.recommend(["m1"], k=3) == hnsw.recommend(["m1"], k=3)
