@@ -46,17 +46,8 @@ class Hit(NamedTuple):
     weight: float
 
 
-class Recommendation(NamedTuple):
-    """A title recommended from liked ones: ``because`` is the liked title whose attention drew it most."""
-
-    id: str
-    title: str
-    year: int | None
-    genres: list[str]
-    score: float
-    weight: float
-    because_id: str
-    because: str
+# A title recommended from liked ones: Hit's fields, then the liked title whose attention drew it most.
+Recommendation = NamedTuple("Recommendation", [*Hit.__annotations__.items(), ("because_id", str), ("because", str)])
 
 
 @dataclass
