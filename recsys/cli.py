@@ -103,6 +103,17 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print JSON only")
     explain.set_defaults(run=_run_explain)
 
+    add = commands.add_parser("add", help="add titles to a model without rebuilding it")
+    add.add_argument("model", metavar="DIR")
+    add.add_argument("catalog", metavar="CATALOG_ROWS", help="a catalog file with the new titles")
+    add.add_argument("--quiet", action="store_true", help="no progress bars")
+    add.set_defaults(run=_run_add)
+
+    remove = commands.add_parser("remove", help="remove titles from a model without rebuilding it")
+    remove.add_argument("model", metavar="DIR")
+    remove.add_argument("ids", nargs="+", metavar="ID")
+    remove.set_defaults(run=_run_remove)
+
     recommend = commands.add_parser("recommend", help="titles like the ones you liked, by attention from them")
     recommend.add_argument("liked", nargs="+", metavar="ID", help="ids of liked titles")
     _model_option(recommend)
@@ -251,6 +262,25 @@ def _run_search(args: argparse.Namespace) -> None:
         print(json.dumps({"query": args.query, "results": [h._asdict() for h in hits]}, ensure_ascii=False))
     else:
         _print_hits(hits)
+
+
+def _run_add(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    titles = load_catalog(args.catalog)
+    model = MovieSearch.load(args.model).add(titles, progress=not args.quiet)
+    model.save(args.model)
+    print(
+        f"added {len(titles)} titles to {args.model} in {time.perf_counter() - started:.1f} s; {len(model.catalog)} now"
+    )
+    _print_catalog_report(titles)
+
+
+def _run_remove(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    model = MovieSearch.load(args.model).remove(args.ids)
+    model.save(args.model)
+    print(f"removed {len(set(args.ids))} titles from {args.model} in {time.perf_counter() - started:.1f} s; "
+          f"{len(model.catalog)} left")  # fmt: skip
 
 
 def _run_recommend(args: argparse.Namespace) -> None:

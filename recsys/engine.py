@@ -16,7 +16,7 @@ from safetensors.torch import load_file, save_file
 from recsys import artifacts
 from recsys.catalog import DOCUMENT_TEMPLATE, Catalog
 from recsys.encoding import TextEncoder, TokenStates
-from recsys.errors import ModelError, QueryError
+from recsys.errors import CatalogError, ModelError, QueryError
 from recsys.explain import WORDS_VERSION, Explanation, WordStore, explain_words, word_vectors
 from recsys.head import AttentionHead, HeadConfig
 from recsys.index import KeyStore
@@ -163,6 +163,52 @@ class MovieSearch:
             words if text_encoder is not None else self.words,
         )
 
+    # -- live updates ---------------------------------------------------------------------------------
+
+    def add(self, titles: Catalog, progress: Progress = False) -> MovieSearch:
+        """Return the model with more titles: only they are encoded; keys and the BM25 index are rebuilt.
+
+        The result ranks as a model built from the whole catalog with the same encoder and head would.
+
+        Raises
+        ------
+        CatalogError
+            If a title's id is already in the catalog.
+        """
+        taken = set(self.catalog.ids)
+        for row, movie_id in enumerate(titles.ids, start=1):
+            if movie_id in taken:
+                raise CatalogError(titles.source, f"id {movie_id!r} is already in the model", row=row, field="id")
+        embeddings, words = self.text_encoder.embed(
+            titles.documents(self.template), progress=progress, desc="embedding new titles", per_text=word_vectors
+        )
+        frame = pd.concat([self.catalog.frame, titles.frame], ignore_index=True)
+        store = self.words.joined(WordStore.from_words(words)) if self.words is not None else None
+        return self._updated(frame, np.concatenate([self.embeddings, embeddings]), store, progress)
+
+    def remove(self, movie_ids: Iterable[str], progress: Progress = False) -> MovieSearch:
+        """Return the model without some titles; nothing is encoded.
+
+        Raises
+        ------
+        QueryError
+            If an id is not in the catalog, or nothing would be left.
+        """
+        gone = {self._row(movie_id) for movie_id in movie_ids}
+        keep = np.array([row for row in range(len(self.catalog)) if row not in gone], dtype=np.int64)
+        if not len(keep):
+            raise QueryError("removing these would leave no title")
+        frame = self.catalog.frame.iloc[keep].reset_index(drop=True)
+        store = self.words.select(torch.from_numpy(keep)) if self.words is not None else None
+        return self._updated(frame, self.embeddings[keep], store, progress)
+
+    def _updated(self, frame: pd.DataFrame, embeddings: np.ndarray, words, progress: Progress) -> MovieSearch:
+        catalog = Catalog(frame, source=self.catalog.source, columns=self.catalog.columns)
+        keys = _index_keys(self.head, embeddings, progress, kind=self.keys.kind)
+        lexical = LexicalIndex.build(catalog.documents(self.template))
+        return MovieSearch(catalog, self.text_encoder, self.head, keys, embeddings, lexical, self.settings,
+                           self.template, self.metrics, words)  # fmt: skip
+
     # -- searching ------------------------------------------------------------------------------------
 
     def search(
@@ -287,13 +333,13 @@ class MovieSearch:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The top ``k`` (scores, rows) among the allowed rows: q·k, plus λ·BM25 and each β·boost if set."""
         weight = self.settings.lexical_weight
-        if not boosts and weight == 0.0:  # the score is q·k alone: FAISS's answer
+        if self.keys.exact and not boosts and weight == 0.0:  # the score is q·k alone: FAISS's answer is exact
             found = self.keys.search(vector[None], k, allowed)
             return found.scores[0], found.rows[0]
         if self.keys.exact:
             scores = self.keys.matrix() @ vector  # (N,) every title, exactly: a flat scan, as FAISS does
             candidates = np.flatnonzero(allowed) if allowed is not None else np.arange(len(scores))
-        else:  # a large catalog: FAISS proposes candidates, each rescored exactly below
+        else:  # a large catalog: the graph proposes candidates, each rescored exactly from its embedding
             candidates = np.sort(self.keys.search(vector[None], max(CANDIDATES, k), allowed).rows[0])
             scores = np.zeros(len(self.catalog), dtype=np.float32)
             scores[candidates] = self._keys_of(candidates) @ vector

@@ -238,6 +238,23 @@ class WordStore:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
+    def select(self, rows: np.ndarray) -> WordStore:
+        """The store of some titles only, in the order given (for removing titles)."""
+        starts, ends = self.offsets[:-1][rows], self.offsets[1:][rows]
+        spans = [torch.arange(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+        picked = torch.cat(spans) if spans else torch.zeros(0, dtype=torch.long)
+        counts = torch.cat([torch.zeros(1, dtype=self.offsets.dtype), (ends - starts)])
+        return WordStore(self.vectors[picked], self.carried[rows], self.spans[picked], torch.cumsum(counts, 0))
+
+    def joined(self, other: WordStore) -> WordStore:
+        """Return this store followed by another (for adding titles)."""
+        return WordStore(
+            torch.cat([self.vectors, other.vectors]),
+            torch.cat([self.carried, other.carried]),
+            torch.cat([self.spans, other.spans]),
+            torch.cat([self.offsets, other.offsets[1:] + self.offsets[-1]]),
+        )
+
     def get(self, row: int, text: str, embedding: np.ndarray) -> WordVectors:
         """Title ``row``'s word vectors; ``text`` is its document and ``embedding`` its stored embedding.
 

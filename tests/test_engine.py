@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from recsys import MovieSearch, QueryError, load_catalog
+from recsys import CatalogError, MovieSearch, QueryError, load_catalog
 from recsys.errors import ModelError
 
 
@@ -128,3 +128,34 @@ def test_an_hnsw_key_store_gives_the_flat_results_on_a_small_catalog(small_model
     loaded = MovieSearch.load(hnsw.save(tmp_path / "graph"))
     assert loaded.keys.describe() == hnsw.keys.describe()
     assert loaded.recommend(["m1"], k=3) == hnsw.recommend(["m1"], k=3)
+
+
+def test_adding_and_removing_titles_equals_a_full_rebuild(small_model, small_catalog_path, tmp_path, capsys):
+    from recsys.catalog import Catalog
+    from recsys.cli import main
+
+    catalog = load_catalog(small_catalog_path)
+    first, rest = catalog.frame.iloc[:9], catalog.frame.iloc[9:]
+    rest_path = tmp_path / "rest.csv"
+    rest.assign(genres=rest["genres"].map("|".join), keywords=rest["keywords"].map("|".join)).to_csv(rest_path)
+    base = MovieSearch.build(Catalog(first.reset_index(drop=True)), encoder=small_model.text_encoder)
+    directory = base.save(tmp_path / "model")
+    assert main(["add", str(directory), str(rest_path), "--quiet"]) == 0
+    assert main(["remove", str(directory), "m10", "m3"]) == 0
+    assert "removed 2 titles" in capsys.readouterr().out
+    updated = MovieSearch.load(directory)
+    kept = catalog.frame[~catalog.frame["id"].isin(["m10", "m3"])].reset_index(drop=True)
+    rebuilt = MovieSearch.build(Catalog(kept), encoder=small_model.text_encoder)
+    assert updated.catalog.ids == rebuilt.catalog.ids and len(updated.keys) == len(updated.words) == 12
+    for query in ["aliens on a ship", "a wedding", "dance battle", "war", "haunted"]:
+        found, expected = updated.search(query, k=5), rebuilt.search(query, k=5)
+        assert [h.id for h in found] == [h.id for h in expected]
+        assert [h.score for h in found] == pytest.approx([h.score for h in expected], abs=1e-5)
+    assert updated.explain("a wedding", movie_id="m2").score == pytest.approx(
+        rebuilt.explain("a wedding", movie_id="m2").score
+    )
+    assert updated.search("aliens", k=3, genres=["Horror"])  # filters still work
+    with pytest.raises(CatalogError, match="already in the model"):
+        updated.add(Catalog(kept.iloc[:1]))
+    with pytest.raises(QueryError, match="no title with id 'm3'"):
+        updated.remove(["m3"])

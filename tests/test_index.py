@@ -82,6 +82,7 @@ def test_auto_picks_flat_for_small_stores_and_hnsw_can_be_asked_for(tmp_path):
     assert choose_kind(200_000) == "flat" and choose_kind(200_001) == "hnsw-sq8"
     store = KeyStore.build(_clustered(5_000), kind="hnsw-sq8")
     assert store.describe() == {"type": "hnsw-sq8-inner-product", "rows": 5_000, "links": 32, "depth": 256}
+    assert KeyStore(store.index, depth=None).depth == 256  # chosen by size again when not recorded
     store.save(tmp_path / "keys.faiss")
     assert KeyStore.load(tmp_path / "keys.faiss", depth=64).describe()["depth"] == 64
     with pytest.raises(ValueError, match="unknown index kind"):
