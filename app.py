@@ -112,7 +112,8 @@ def pair_heatmap(explanation, columns: int = 14) -> alt.Chart:
             color=alt.Color("share:Q", scale=alt.Scale(scheme="oranges")),
             tooltip=["query word", "description word", alt.Tooltip("share:Q", format="+.4f")],
         )
-        .properties(height=40 + 28 * len(explanation.grid_query), title="Which word pairs drove the score")
+        # A band height per row (alt.Step): a fixed total height is squeezed to nothing by the container.
+        .properties(height=alt.Step(28), title="Which word pairs drove the score")
     )
 
 
@@ -139,7 +140,7 @@ def attention_heatmap(model: MovieSearch, text: str, key: str) -> None:
             color=alt.Color("weight:Q", scale=alt.Scale(scheme="blues")),
             tooltip=["from", "to", alt.Tooltip("weight:Q", format=".3f")],
         )
-        .properties(height=14 * len(tokens) + 60, title=f"Encoder self-attention, layer {layer}, head {head}")
+        .properties(height=alt.Step(14), title=f"Encoder self-attention, layer {layer}, head {head}")
     )
     st.altair_chart(chart, width="stretch")
 
@@ -186,22 +187,29 @@ def card(model: MovieSearch, hit, rank: int, best: float, explanation=None, reas
             return
         description = explanation.movie_text
         st.markdown(highlighted(description, explanation.movie_words), unsafe_allow_html=True)
-        with st.expander("Why this match"):
-            parts = [f"attention {explanation.dense:+.4f}"]
-            parts += [f"BM25 '{term}' {value:+.4f}" for term, value in explanation.lexical]
-            parts += [f"{name} {value:+.4f}" for name, value in explanation.boosts]
-            st.markdown(f"score {explanation.score:.4f} = " + " + ".join(parts))
-            st.markdown(
-                "Query, for this title: " + highlighted(explanation.query_text, explanation.query_words),
-                unsafe_allow_html=True,
-            )
-            st.altair_chart(pair_heatmap(explanation), width="stretch")
-            st.caption(
-                f"{explanation.carried_movie:+.4f} of the description's shares came through punctuation, "
-                "stop words and [CLS]/[SEP] and is credited to the words they gathered from."
-            )
-            if st.toggle("Show the encoder's own attention", key=f"att-{hit.id}-{rank}"):
-                attention_heatmap(model, description, key=f"att-{hit.id}-{rank}")
+        # A toggle, not an expander: charts drawn while hidden (in a closed expander) come out 0 px high.
+        if st.toggle("Why this match", key=f"why-{hit.id}-{rank}"):
+            why_panel(model, explanation, key=f"{hit.id}-{rank}")
+
+
+def why_panel(model: MovieSearch, explanation, key: str) -> None:
+    """The score's parts, the query words for this title, the word-pair heatmap, the encoder's attention."""
+    with st.container(border=True):
+        parts = [f"attention {explanation.dense:+.4f}"]
+        parts += [f"BM25 '{term}' {value:+.4f}" for term, value in explanation.lexical]
+        parts += [f"{name} {value:+.4f}" for name, value in explanation.boosts]
+        st.markdown(f"score {explanation.score:.4f} = " + " + ".join(parts))
+        st.markdown(
+            "Query, for this title: " + highlighted(explanation.query_text, explanation.query_words),
+            unsafe_allow_html=True,
+        )
+        st.altair_chart(pair_heatmap(explanation), width="stretch")
+        st.caption(
+            f"{explanation.carried_movie:+.4f} of the description's shares came through punctuation, "
+            "stop words and [CLS]/[SEP] and is credited to the words they gathered from."
+        )
+        if st.toggle("Show the encoder's own attention", key=f"att-{key}"):
+            attention_heatmap(model, explanation.movie_text, key=f"att-{key}")
 
 
 # -- pages -----------------------------------------------------------------------------------------------
@@ -368,9 +376,10 @@ def job_progress() -> None:
     job: RetrainJob = st.session_state.job
     state = job.snapshot()
     fraction = min(state.done / state.total, 1.0) if state.total else 0.0
-    st.progress(
-        fraction if state.status == "running" else 1.0, text=f"{state.stage}: {state.done:,} of {state.total:,}"
-    )
+    if state.status == "running":
+        st.progress(fraction, text=f"{state.stage}: {state.done:,} of {state.total:,} steps")
+    else:
+        st.progress(1.0, text=f"{state.stage}: stopped after {state.done:,} of {state.total:,} steps")
     if state.validation:
         frame = pd.DataFrame({"epoch": range(1, len(state.validation) + 1), "validation nDCG@10": state.validation})
         st.line_chart(frame, x="epoch", y="validation nDCG@10", height=220)

@@ -23,7 +23,10 @@ def test_search_shows_understood_genres_results_and_highlighted_words(app):
     text = _markdown(app)
     assert text.count("Science Fiction") >= 5  # result cards name their genres
     assert "<mark" in text and "aliens</mark>" in text.lower()  # query and description words highlighted
-    assert len(app.get("vega_lite_chart")) >= 10  # a word-pair heatmap per result
+    assert not app.get("vega_lite_chart")
+    app.toggle(key=next(t.key for t in app.toggle if t.key.startswith("why-"))).set_value(True).run()
+    assert len(app.get("vega_lite_chart")) == 1  # the word-pair heatmap of that result
+    assert any(m.value.startswith("score ") and "attention" in m.value for m in app.markdown)
 
 
 def test_examples_and_filters_narrow_the_results(app):

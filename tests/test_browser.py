@@ -79,7 +79,7 @@ def _first_results(browser, app: App, query: str) -> tuple[object, float]:
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(app.url)
     box = page.get_by_label(QUERY_BOX)
-    box.wait_for(timeout=150_000)
+    box.wait_for(timeout=300_000)  # generous on a busy machine; the time itself is asserted at the end
     box.fill(query)
     box.press("Enter")
     page.locator("mark").first.wait_for(timeout=60_000)
@@ -112,10 +112,11 @@ def test_the_app_end_to_end_in_a_browser(browser, default_model, tmp_path, small
     app = App(tmp_path / "fresh-default")
     try:
         page, timings["later_start_to_results_s"] = _first_results(browser, app, "sci-fi about aliens")
-        assert page.get_by_text("genre: Science Fiction, from 'sci-fi'").count() >= 1
-        assert page.get_by_text("Science Fiction").count() >= 5  # the result cards' genres
+        page.get_by_text("genre: Science Fiction, from 'sci-fi'").first.wait_for()
+        page.locator("p:visible", has_text="Science Fiction").nth(4).wait_for()  # five cards of the genre, or more
         marks = page.locator("mark")
-        assert marks.count() >= 20 and "alien" in " ".join(marks.all_inner_texts()).lower()
+        marks.nth(19).wait_for()  # at least twenty marked words
+        assert "alien" in " ".join(marks.all_inner_texts()).lower()
         _shot(page, "search")
 
         searches = []
@@ -130,8 +131,9 @@ def test_the_app_end_to_end_in_a_browser(browser, default_model, tmp_path, small
         timings["search_in_running_app_s"] = sorted(searches)[len(searches) // 2]
 
         page.get_by_text("Why this match").first.click()
-        page.get_by_text("score ").first.wait_for()
-        page.locator("[data-testid=stVegaLiteChart]").first.scroll_into_view_if_needed()
+        page.get_by_text("Query, for this title:").wait_for()
+        page.locator("[data-testid=stVegaLiteChart]").first.wait_for()
+        page.get_by_text("Why this match").first.evaluate("e => e.scrollIntoView({block: 'start'})")
         _shot(page, "why-this-match")
 
         page.get_by_role("button", name="♡ Like").first.click()
@@ -139,7 +141,7 @@ def test_the_app_end_to_end_in_a_browser(browser, default_model, tmp_path, small
         page.get_by_role("button", name="♡ Like").first.click()
         _go(page, "Recommendations")
         page.get_by_role("button", name="Recommend from my likes").click()
-        page.get_by_text("Because you liked").first.wait_for()
+        page.get_by_text("Because you liked").nth(9).wait_for()  # all ten cards drawn
         assert page.get_by_text("Because you liked").count() == 10
         _shot(page, "recommendations")
 
