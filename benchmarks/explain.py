@@ -20,14 +20,13 @@ import json
 import random
 import statistics
 import time
-import unicodedata
 
 import torch
 
 from benchmarks.common import NETFLIX, machine, netflix_queries
 from recsys import MovieSearch, load_catalog
 from recsys.explain import Explanation
-from recsys.tokenizer import word_spans
+from recsys.tokenizer import is_punctuation, word_spans
 
 
 def dense_score(model: MovieSearch, query_text: str, document: str) -> float:
@@ -48,9 +47,7 @@ def text_words(model: MovieSearch, text: str) -> list[tuple[int, int]]:
     """The character spans of a text's words as a reader counts them (bare punctuation is not a word)."""
     batch = model.text_encoder.tokenizer.encode([text])
     spans = word_spans(batch.word_ids[0], batch.offsets[0]).values()
-    return [
-        (start, end) for start, end in spans if not all(unicodedata.category(c)[0] in "PS" for c in text[start:end])
-    ]
+    return [(start, end) for start, end in spans if not is_punctuation(text[start:end])]
 
 
 def faithful(

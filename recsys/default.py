@@ -14,7 +14,7 @@ from pathlib import Path
 from recsys import artifacts
 from recsys.catalog import load_catalog
 from recsys.errors import ModelError
-from recsys.explain import WORDS_VERSION
+from recsys.explain import current_words_file
 from recsys.progress import Progress
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,9 +57,4 @@ def _is_current(path: Path, fingerprint: str) -> bool:
         config = artifacts.read_config(path)
     except ModelError:
         return False
-    stored = config.get("explanations", {})
-    return bool(
-        stored.get("words")
-        and stored.get("version") == WORDS_VERSION
-        and config.get("catalog", {}).get("fingerprint") == fingerprint
-    )
+    return bool(current_words_file(config)) and config.get("catalog", {}).get("fingerprint") == fingerprint

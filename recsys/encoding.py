@@ -97,12 +97,11 @@ class TextEncoder:
         if not attention:
             return found
         maps = torch.stack(output.attention, 1)  # (B, L, nh, T, T)
-        pieces = self.tokenizer.encodings(texts)
         return [
             states._replace(
-                attention=maps[i, :, :, : len(states.states), : len(states.states)].clone(), tokens=enc.tokens
+                attention=maps[i, :, :, : len(states.states), : len(states.states)].clone(), tokens=batch.tokens[i]
             )
-            for i, (states, enc) in enumerate(zip(found, pieces, strict=True))
+            for i, states in enumerate(found)
         ]
 
     @staticmethod

@@ -17,7 +17,14 @@ from recsys import artifacts
 from recsys.catalog import DOCUMENT_TEMPLATE, Catalog
 from recsys.encoding import TextEncoder, TokenStates
 from recsys.errors import CatalogError, ModelError, QueryError
-from recsys.explain import WORDS_VERSION, Explanation, WordStore, explain_words, word_vectors
+from recsys.explain import (
+    WORDS_VERSION,
+    Explanation,
+    WordStore,
+    current_words_file,
+    explain_words,
+    word_vectors,
+)
 from recsys.head import AttentionHead, HeadConfig
 from recsys.index import KeyStore
 from recsys.lexical import LexicalIndex
@@ -278,10 +285,7 @@ class MovieSearch:
         keys = self.keys.matrix() if self.keys.exact else self._keys_of(np.arange(len(self.catalog)))
         parts = keys @ queries.T  # (N, L): each liked title's part of each score
         scores = parts.mean(1)  # (N,)
-        candidates = np.setdiff1d(np.arange(len(scores)), liked)
-        k = min(k, len(candidates))
-        top = candidates[np.argpartition(-scores[candidates], k - 1)[:k]] if k else candidates
-        top = top[np.argsort(-scores[top], kind="stable")]
+        top = _top_rows(scores, np.setdiff1d(np.arange(len(scores)), liked), k)
         hits = self._hits(scores[top].astype(np.float32), top)
         drawn_by = [liked[column] for column in parts[top].argmax(1)]
         return [Recommendation(*hit, *self._records[row][:2]) for hit, row in zip(hits, drawn_by, strict=True)]
@@ -347,9 +351,7 @@ class MovieSearch:
             scores = scores + weight * self.lexical.scores(intent.text)
         for beta, boost in boosts:
             scores = scores + beta * boost
-        k = min(k, len(candidates))
-        top = candidates[np.argpartition(-scores[candidates], k - 1)[:k]] if k else candidates[:0]
-        top = top[np.argsort(-scores[top], kind="stable")]
+        top = _top_rows(scores, candidates, k)
         return scores[top].astype(np.float32), top
 
     def _keys_of(self, rows: np.ndarray) -> np.ndarray:
@@ -411,7 +413,8 @@ class MovieSearch:
             movies = [self.words.get(row, doc, self.embeddings[row]) for row, doc in zip(rows, documents, strict=True)]
         else:
             query_words, *movies = (word_vectors(t) for t in self.text_encoder.token_states([intent.text, *documents]))
-        bilinear = self.head.bilinear()
+        with torch.inference_mode():
+            bilinear = self.head.bilinear()  # (D, D), once for every title
         share = self._genre_share(intent)
         boosts = self._boosts(intent, share)
         weight = self.settings.lexical_weight
@@ -553,9 +556,8 @@ class MovieSearch:
             catalog.source = str(config["catalog"].get("source", catalog.source))
             metrics = artifacts.read_json(directory / "metrics.json")
             settings = SearchSettings(**config.get("search", {}))
-            stored = config.get("explanations", {})
-            current = stored.get("words") and stored.get("version") == WORDS_VERSION  # else encode when explaining
-            words = WordStore.load(directory / stored["words"]) if current else None
+            words_file = current_words_file(config)  # None: explanations encode the descriptions
+            words = WordStore.load(directory / words_file) if words_file else None
         except (KeyError, TypeError, RuntimeError, OSError) as err:
             raise ModelError(f"{directory}: cannot be loaded ({err})") from None
         keys = KeyStore.load(directory / "keys.faiss", depth=config.get("index", {}).get("depth"))
@@ -598,6 +600,13 @@ def _check_query(query: object) -> None:
         raise QueryError("the query is empty: type a few words, a genre or a title")
     if not any(char.isalnum() for char in query[:MAX_QUERY_CHARS]):
         raise QueryError("the query has nothing to search for (no letters or digits): type a few words")
+
+
+def _top_rows(scores: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
+    """The (at most) ``k`` candidate rows with the highest scores, best first; ties keep row order."""
+    k = min(k, len(candidates))
+    top = candidates[np.argpartition(-scores[candidates], k - 1)[:k]] if k else candidates[:0]
+    return top[np.argsort(-scores[top], kind="stable")]
 
 
 def _both(first: np.ndarray | None, second: np.ndarray | None) -> np.ndarray | None:

@@ -19,7 +19,6 @@ reported as ``carried_query`` and ``carried_movie``.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -30,7 +29,7 @@ from bm25s.stopwords import STOPWORDS_EN
 from safetensors.torch import load_file, save_file
 
 from recsys.encoding import TokenStates
-from recsys.tokenizer import word_spans
+from recsys.tokenizer import is_punctuation, word_spans
 
 SPECIAL = "[CLS]/[SEP]"
 # Lucene's 33 English stop words, as bm25s ships them (NLTK's 179 measured less faithful on Netflix).
@@ -120,7 +119,7 @@ def is_carrier(word: str) -> bool:
     >>> [is_carrier(word) for word in ["with", "The", ".", "—", "aliens", "sci-fi", "2001"]]
     [True, True, True, True, False, False, False]
     """
-    return word.lower() in STOP_WORDS or all(unicodedata.category(char)[0] in "PS" for char in word)
+    return word.lower() in STOP_WORDS or is_punctuation(word)
 
 
 def word_vectors(tokens: TokenStates) -> WordVectors:
@@ -212,6 +211,18 @@ def _ranked(words: WordVectors, shares: torch.Tensor) -> list[WordShare]:
         for name, share, (start, end) in zip(words.words(), shares.tolist(), words.spans, strict=True)
     ]
     return sorted(found, key=lambda item: -item.share)
+
+
+def current_words_file(config: dict) -> str | None:
+    """The word store a model's config names, if it was written by this version of the code; else None.
+
+    >>> current_words_file({"explanations": {"words": "words.safetensors", "version": WORDS_VERSION}})
+    'words.safetensors'
+    >>> current_words_file({"explanations": {"words": "words.safetensors", "version": 1}}) is None
+    True
+    """
+    stored = config.get("explanations", {})
+    return stored.get("words") if stored.get("version") == WORDS_VERSION else None
 
 
 class WordStore:

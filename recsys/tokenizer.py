@@ -30,12 +30,15 @@ class TokenBatch:
         at either end of a word ("Odyssey." or "(1968)") is a word of its own.
     offsets : list of list of (int, int)
         For each text and token, its character span in the text.
+    tokens : list of list of str
+        For each text, its word pieces ([CLS] and [SEP] included).
     """
 
     input_ids: torch.Tensor
     attention_mask: torch.Tensor
     word_ids: list[list[int | None]]
     offsets: list[list[tuple[int, int]]]
+    tokens: list[list[str]]
 
 
 class Tokenizer:
@@ -126,6 +129,7 @@ class Tokenizer:
             attention_mask=attention_mask,
             word_ids=[_reader_words(enc) for enc in encodings],
             offsets=[enc.offsets for enc in encodings],
+            tokens=[enc.tokens for enc in encodings],
         )
 
 
@@ -151,7 +155,7 @@ def _reader_words(encoding: Encoding) -> list[int | None]:
     spans: dict[int, list[int]] = {}  # pre-tokenizer word -> [start, end, is punctuation]
     for word, token, (start, end) in zip(encoding.word_ids, encoding.tokens, encoding.offsets, strict=True):
         if word is not None:
-            span = spans.setdefault(word, [start, end, _is_punctuation(token)])
+            span = spans.setdefault(word, [start, end, is_punctuation(token)])
             span[1] = max(span[1], end)
     merged: dict[int, int] = {}
     chunk: list[int] = []  # pre-tokenizer words touching each other
@@ -175,5 +179,10 @@ def _merge_chunk(chunk: list[int], spans: dict[int, list[int]], merged: dict[int
         merged[word] = chunk[first] if first <= position < last else word
 
 
-def _is_punctuation(token: str) -> bool:
-    return bool(token) and all(unicodedata.category(char)[0] in "PS" for char in token)
+def is_punctuation(text: str) -> bool:
+    """Whether a non-empty text is only punctuation and symbols.
+
+    >>> [is_punctuation(text) for text in [".", "—", "(", "sci-fi", "2001", ""]]
+    [True, True, True, False, False, False]
+    """
+    return bool(text) and all(unicodedata.category(char)[0] in "PS" for char in text)
