@@ -1,8 +1,17 @@
-"""Texts to embeddings: tokenise, run the encoder in length-bucketed batches, mean-pool, normalise."""
+"""Texts to embeddings: tokenise, run the encoder in length-bucketed batches, mean-pool, normalise.
+
+Documents (catalog descriptions) may be encoded in bfloat16 where the CPU multiplies it natively (AVX512-BF16
+or AMX): several times faster, with embeddings within a cosine of 0.9999 of float32 ones. Queries are always
+encoded in float32.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import platform
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -12,6 +21,8 @@ import torch.nn.functional as F
 from recsys.progress import Progress, progress_bar
 from recsys.tokenizer import TokenBatch, Tokenizer
 from recsys.transformer import Encoder, mean_pool
+
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 class TokenStates(NamedTuple):
@@ -37,12 +48,29 @@ class TextEncoder:
         Put in eval mode here; training code switches it back explicitly.
     batch_size : int
         Texts per forward pass when embedding many texts.
+    precision : {"auto", "float32", "bfloat16"}
+        Arithmetic for documents (``documents=True``): "auto" is bfloat16 where the CPU computes it
+        natively (see :func:`native_bfloat16`), float32 elsewhere. Queries are always float32.
     """
 
-    def __init__(self, tokenizer: Tokenizer, encoder: Encoder, batch_size: int = 64):
+    def __init__(self, tokenizer: Tokenizer, encoder: Encoder, batch_size: int = 64, precision: str = "auto"):
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
         self.tokenizer = tokenizer
         self.encoder = encoder.eval()
         self.batch_size = batch_size
+        self.precision = precision
+
+    def with_precision(self, precision: str) -> TextEncoder:
+        """The same tokenizer and encoder with another document precision."""
+        return TextEncoder(self.tokenizer, self.encoder, self.batch_size, precision)
+
+    @property
+    def document_precision(self) -> str:
+        """The precision documents are encoded in on this machine: "float32" or "bfloat16"."""
+        if self.precision == "auto":
+            return "bfloat16" if native_bfloat16() else "float32"
+        return self.precision
 
     @classmethod
     def pretrained(cls) -> TextEncoder:
@@ -56,22 +84,23 @@ class TextEncoder:
 
     def embed(
         self, texts: Sequence[str], progress: Progress = False, desc: str = "embedding",
-        per_text: Callable[[TokenStates], Any] | None = None,
+        per_text: Callable[[TokenStates], Any] | None = None, documents: bool = False,
     ) -> np.ndarray | tuple[np.ndarray, list]:  # fmt: skip
         """Return L2-normalised embeddings ``(N, C)`` as float32, in the order of ``texts``.
 
         Texts are sorted by token count and batched, so little compute goes to padding. With
         ``per_text``, each text's :class:`TokenStates` (rollout included) is passed to it in the same
-        pass, and ``(embeddings, [per_text(states) for each text])`` is returned.
+        pass, and ``(embeddings, [per_text(states) for each text])`` is returned. ``documents`` encodes
+        at the document precision, queries (the default) in float32.
         """
         encodings = self.tokenizer.encodings(texts)
-        if len(encodings) <= self.batch_size and not progress and per_text is None:  # the query path
+        if len(encodings) <= self.batch_size and not progress and per_text is None and not documents:  # a query
             with torch.inference_mode():
                 return self._pooled(self.tokenizer.pad(encodings)).numpy()
         order = np.argsort([-len(enc.ids) for enc in encodings], kind="stable")
         out = np.empty((len(texts), self.dim), dtype=np.float32)  # (N, C)
         extra: list = [None] * len(texts)
-        with torch.inference_mode(), progress_bar(progress, len(texts), desc, "text") as bar:
+        with self._arithmetic(documents), progress_bar(progress, len(texts), desc, "text") as bar:
             for start in range(0, len(order), self.batch_size):
                 rows = order[start : start + self.batch_size]
                 batch = self.tokenizer.pad([encodings[i] for i in rows])
@@ -83,13 +112,14 @@ class TextEncoder:
                 bar.update(len(rows))
         return out if per_text is None else (out, extra)
 
-    def token_states(self, texts: Sequence[str], attention: bool = False) -> list[TokenStates]:
+    def token_states(self, texts: Sequence[str], attention: bool = False, documents: bool = False) -> list[TokenStates]:
         """Final-layer token states and rollout of each text (one batched pass), for explanations.
 
-        With ``attention``, every layer's self-attention maps and the word pieces come too.
+        With ``attention``, every layer's self-attention maps and the word pieces come too; ``documents``
+        encodes at the document precision, as :meth:`embed` does.
         """
         batch = self.tokenizer.encode(texts)
-        with torch.inference_mode():
+        with self._arithmetic(documents):
             output = self.encoder(
                 batch.input_ids, batch.attention_mask, return_attention=attention, return_rollout=True
             )
@@ -104,16 +134,24 @@ class TextEncoder:
             for i, states in enumerate(found)
         ]
 
+    def _arithmetic(self, documents: bool) -> contextlib.AbstractContextManager:
+        """Inference mode, in bfloat16 autocast for documents when that is their precision."""
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.inference_mode())
+        if documents and self.document_precision == "bfloat16":
+            stack.enter_context(torch.autocast("cpu", dtype=torch.bfloat16))
+        return stack
+
     @staticmethod
     def _split(texts: Sequence[str], batch: TokenBatch, output) -> list[TokenStates]:
         lengths = batch.attention_mask.sum(1).tolist()
         return [
             TokenStates(
                 text,
-                output.states[i, :n].clone(),
+                output.states[i, :n].to(torch.float32, copy=True),
                 batch.word_ids[i],
                 batch.offsets[i],
-                output.rollout[i, :n, :n].clone(),
+                output.rollout[i, :n, :n].to(torch.float32, copy=True),
             )
             for i, (text, n) in enumerate(zip(texts, lengths, strict=True))
         ]
@@ -125,3 +163,20 @@ class TextEncoder:
     def _pooled(self, batch: TokenBatch) -> torch.Tensor:
         states = self.encoder(batch.input_ids, batch.attention_mask).states  # (B, T, C)
         return F.normalize(mean_pool(states, batch.attention_mask), dim=-1)  # (B, C)
+
+
+@functools.cache
+def native_bfloat16() -> bool:
+    """Whether this CPU has bfloat16 matrix instructions (x86 AVX512-BF16 or AMX-BF16) that torch can use.
+
+    Elsewhere bfloat16 is emulated and slower than float32, so "auto" precision stays float32.
+    """
+    if platform.system() != "Linux" or not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        flags = next(
+            (line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), ""
+        ).split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags

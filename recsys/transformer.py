@@ -99,8 +99,8 @@ class SelfAttention(nn.Module):
     def _mixing(self, weights: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         out = self.out.weight.view(-1, self.num_heads, self.head_size)  # (C, nh, hs): W_o split by head
         gram = torch.einsum("chd,che->hde", out, out)  # (nh, hs, hs): ‖W_o,h v‖² = vᵀ G_h v
-        norms = torch.einsum("bhtd,hde,bhte->bht", v, gram, v).clamp_min(0).sqrt()  # (B, nh, T)
-        return torch.einsum("bhij,bhj->bij", weights, norms)  # (B, T, T)
+        norms = ((v @ gram) * v).sum(-1).clamp_min(0).sqrt()  # (B, nh, T)
+        return (weights * norms[:, :, None, :]).sum(1)  # (B, T, T)
 
 
 class MLP(nn.Module):
