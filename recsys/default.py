@@ -57,4 +57,8 @@ def _is_current(path: Path, fingerprint: str) -> bool:
         config = artifacts.read_config(path)
     except ModelError:
         return False
-    return bool(current_words_file(config)) and config.get("catalog", {}).get("fingerprint") == fingerprint
+    return (
+        bool(current_words_file(config))
+        and "encoding" in config  # models before it encoded descriptions in float32 only
+        and config.get("catalog", {}).get("fingerprint") == fingerprint
+    )

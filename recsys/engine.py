@@ -38,7 +38,9 @@ YearRange = tuple[int | None, int | None]
 
 
 WORDS_FILE = "words.safetensors"
+WORD_STORE_LIMIT = 200_000  # larger catalogs keep no word store by default (about 20 KB a title)
 CANDIDATES = 1000  # titles an approximate key store proposes for exact rescoring with BM25 and boosts
+FILTERED_SCAN = 50_000  # with an approximate store, filters leaving at most this many titles scan them all
 MAX_QUERY_CHARS = 2000  # longer queries (a pasted page) are cut here: bounded time, same results
 
 
@@ -109,6 +111,8 @@ class MovieSearch:
         base: MovieSearch | None = None,
         progress: Progress = False,
         index: str = "auto",
+        precision: str | None = None,
+        word_store: bool | None = None,
     ) -> MovieSearch:
         """Embed and index a catalog.
 
@@ -126,17 +130,26 @@ class MovieSearch:
             Show progress bars on standard error, or report progress to a callback (see ``recsys.progress``).
         index : {"auto", "flat", "hnsw-sq8"}
             The key store: "auto" is flat up to 200,000 titles, HNSW-SQ8 beyond (see ``recsys.index``).
+        precision : {"auto", "float32", "bfloat16"}, optional
+            Arithmetic for encoding the descriptions (see ``recsys.encoding``); by default the encoder's,
+            which is "auto" for a new one: bfloat16 where the CPU computes it natively.
+        word_store : bool, optional
+            Keep every title's word vectors, so explaining a result encodes no description (about 20 KB
+            a title on disk and in memory). By default kept up to ``WORD_STORE_LIMIT`` titles; without
+            it, explanations encode the ten or so descriptions they show, in the same precision.
         """
         if base is not None:
             text_encoder, head, template, settings = base.text_encoder, base.head, base.template, base.settings
         else:
             text_encoder, template = _new_text_encoder(encoder, catalog), DOCUMENT_TEMPLATE
             head, settings = AttentionHead(HeadConfig(dim=text_encoder.dim)), SearchSettings()
+        if precision is not None:
+            text_encoder = text_encoder.with_precision(precision)
         documents = catalog.documents(template)
-        embeddings, words = text_encoder.embed(documents, progress=progress, desc="embedding", per_text=word_vectors)
+        keep_words = len(catalog) <= WORD_STORE_LIMIT if word_store is None else word_store
+        embeddings, store = embed_documents(text_encoder, documents, keep_words, progress, "embedding")
         keys = _index_keys(head, embeddings, progress, index)
         lexical = LexicalIndex.build(documents)
-        store = WordStore.from_words(words)
         return cls(catalog, text_encoder, head, keys, embeddings, lexical, replace(settings), template, words=store)
 
     def with_head(
@@ -150,11 +163,12 @@ class MovieSearch:
     ) -> MovieSearch:
         """The same catalog with another head and settings; keys are recomputed from the embeddings.
 
-        Without ``text_encoder``, ``embeddings`` and ``words`` (a fine-tuned encoder and the catalog
-        embedded by it), the encoder and its cached embeddings are kept: nothing is re-encoded.
+        Without ``text_encoder`` and ``embeddings`` (a fine-tuned encoder and the catalog embedded by it,
+        with ``words``, its word store, or None), the encoder and its cached embeddings and word store are
+        kept: nothing is re-encoded.
         """
-        if text_encoder is not None and (embeddings is None or words is None):
-            raise ValueError("a new text encoder needs the catalog's embeddings and word vectors from it")
+        if text_encoder is not None and embeddings is None:
+            raise ValueError("a new text encoder needs the catalog's embeddings (and word store) from it")
         embeddings = self.embeddings if embeddings is None else embeddings
         keys = _index_keys(head, embeddings, progress=False, kind=self.keys.kind)
         return MovieSearch(
@@ -186,11 +200,12 @@ class MovieSearch:
         for row, movie_id in enumerate(titles.ids, start=1):
             if movie_id in taken:
                 raise CatalogError(titles.source, f"id {movie_id!r} is already in the model", row=row, field="id")
-        embeddings, words = self.text_encoder.embed(
-            titles.documents(self.template), progress=progress, desc="embedding new titles", per_text=word_vectors
+        documents = titles.documents(self.template)
+        embeddings, words = embed_documents(
+            self.text_encoder, documents, self.words is not None, progress, "embedding new titles"
         )
         frame = pd.concat([self.catalog.frame, titles.frame], ignore_index=True)
-        store = self.words.joined(WordStore.from_words(words)) if self.words is not None else None
+        store = self.words.joined(words) if self.words is not None else None
         return self._updated(frame, np.concatenate([self.embeddings, embeddings]), store, progress)
 
     def remove(self, movie_ids: Iterable[str], progress: Progress = False) -> MovieSearch:
@@ -282,8 +297,10 @@ class MovieSearch:
         with torch.inference_mode():
             embeddings = torch.from_numpy(self.embeddings[liked])
             queries = self.head.queries(self.head.values(embeddings)).numpy()  # (L, D)
-        keys = self.keys.matrix() if self.keys.exact else self._keys_of(np.arange(len(self.catalog)))
-        parts = keys @ queries.T  # (N, L): each liked title's part of each score
+        if self.keys.exact:
+            parts = self.keys.matrix() @ queries.T  # (N, L): each liked title's part of each score
+        else:
+            parts = self._dense_scores(np.arange(len(self.catalog)), queries)
         scores = parts.mean(1)  # (N,)
         top = _top_rows(scores, np.setdiff1d(np.arange(len(scores)), liked), k)
         hits = self._hits(scores[top].astype(np.float32), top)
@@ -344,9 +361,9 @@ class MovieSearch:
             scores = self.keys.matrix() @ vector  # (N,) every title, exactly: a flat scan, as FAISS does
             candidates = np.flatnonzero(allowed) if allowed is not None else np.arange(len(scores))
         else:  # a large catalog: the graph proposes candidates, each rescored exactly from its embedding
-            candidates = np.sort(self.keys.search(vector[None], max(CANDIDATES, k), allowed).rows[0])
+            candidates = self._candidates(vector, k, allowed)
             scores = np.zeros(len(self.catalog), dtype=np.float32)
-            scores[candidates] = self._keys_of(candidates) @ vector
+            scores[candidates] = self._dense_scores(candidates, vector[None])[:, 0]
         if weight:
             scores = scores + weight * self.lexical.scores(intent.text)
         for beta, boost in boosts:
@@ -354,10 +371,26 @@ class MovieSearch:
         top = _top_rows(scores, candidates, k)
         return scores[top].astype(np.float32), top
 
-    def _keys_of(self, rows: np.ndarray) -> np.ndarray:
-        """Exact keys ``(len(rows), D)`` of some titles, from their cached embeddings."""
+    def _candidates(self, vector: np.ndarray, k: int, allowed: np.ndarray | None) -> np.ndarray:
+        """Sorted rows to score exactly, with an approximate key store.
+
+        The graph's best ``CANDIDATES``; or every allowed row when a filter leaves at most
+        ``FILTERED_SCAN`` (a graph search under a selective filter misses titles, and such a scan is
+        cheap), or when the graph found fewer than ``k`` of them.
+        """
+        count = len(self.catalog) if allowed is None else int(np.count_nonzero(allowed))
+        if allowed is not None and count <= FILTERED_SCAN:
+            return np.flatnonzero(allowed)
+        found = np.sort(self.keys.search(vector[None], max(CANDIDATES, k), allowed).rows[0])
+        if len(found) < min(k, count):
+            return np.arange(len(self.catalog)) if allowed is None else np.flatnonzero(allowed)
+        return found
+
+    def _dense_scores(self, rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        """Exact ``q·k`` ``(len(rows), Q)`` of some titles for query vectors ``(Q, D)``, from cached embeddings."""
         with torch.inference_mode():
-            return self.head.keys(torch.from_numpy(self.embeddings[rows])).numpy()
+            carried = self.head.queries_on_embeddings(torch.from_numpy(queries)).numpy()  # (Q, C)
+        return self.embeddings[rows] @ carried.T  # (R, Q)
 
     def _genre_share(self, intent: Intents) -> np.ndarray | None:
         # Per title, the share of the query's genres it has (a genre counts if any of its labels match).
@@ -408,11 +441,11 @@ class MovieSearch:
         intent = self.understand(query)
         rows = [self._row(movie_id) for movie_id in movie_ids]
         documents = self.catalog.documents(self.template, rows)
+        query_words = word_vectors(self.text_encoder.token_states([intent.text])[0])
         if self.words is not None:
-            query_words = word_vectors(self.text_encoder.token_states([intent.text])[0])
             movies = [self.words.get(row, doc, self.embeddings[row]) for row, doc in zip(rows, documents, strict=True)]
         else:
-            query_words, *movies = (word_vectors(t) for t in self.text_encoder.token_states([intent.text, *documents]))
+            movies = [word_vectors(t) for t in self.text_encoder.token_states(documents, documents=True)]
         with torch.inference_mode():
             bilinear = self.head.bilinear()  # (D, D), once for every title
         share = self._genre_share(intent)
@@ -515,6 +548,10 @@ class MovieSearch:
                         "fingerprint": self.catalog.fingerprint(),
                     },
                     "index": self.keys.describe(),
+                    "encoding": {
+                        "precision": self.text_encoder.precision,
+                        "documents": self.text_encoder.document_precision,
+                    },
                     "explanations": {"words": WORDS_FILE if self.words is not None else None, "version": WORDS_VERSION},
                 },
             )
@@ -564,9 +601,11 @@ class MovieSearch:
         lexical = LexicalIndex.load(directory / "lexical")
         if not len(catalog) == len(keys) == len(embeddings) == lexical.size == len(words or catalog):
             raise ModelError(f"{directory}: catalog, keys, embeddings, word store and lexical index disagree in size")
+        # Models from before "encoding" was recorded encoded their documents in float32.
+        precision = config.get("encoding", {}).get("precision", "float32")
         return cls(
             catalog,
-            TextEncoder(tokenizer, encoder),
+            TextEncoder(tokenizer, encoder, precision=precision),
             head,
             keys,
             embeddings,
@@ -587,6 +626,18 @@ def _new_text_encoder(name: str | TextEncoder, catalog: Catalog) -> TextEncoder:
         tokenizer = Tokenizer.train(catalog.documents())
         return TextEncoder(tokenizer, Encoder(EncoderConfig.tiny(tokenizer.vocab_size)))
     raise ValueError(f"unknown encoder {name!r}; choose 'minilm' or 'tiny'")
+
+
+def embed_documents(
+    text_encoder: TextEncoder, documents: list[str], keep_words: bool, progress: Progress, desc: str
+) -> tuple[np.ndarray, WordStore | None]:
+    """Documents' embeddings and, if ``keep_words``, their word store, from one encoder pass."""
+    if not keep_words:
+        return text_encoder.embed(documents, progress=progress, desc=desc, documents=True), None
+    embeddings, words = text_encoder.embed(
+        documents, progress=progress, desc=desc, per_text=word_vectors, documents=True
+    )
+    return embeddings, WordStore.from_words(words)
 
 
 def _index_keys(head: AttentionHead, embeddings: np.ndarray, progress: Progress, kind: str = "auto") -> KeyStore:

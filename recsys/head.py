@@ -85,6 +85,14 @@ class AttentionHead(nn.Module):
         """Flat key vectors ``(N, D)``; ``queries(a) @ keys(b).T`` is the score."""
         return self.key(embeddings)  # (N, D)
 
+    def queries_on_embeddings(self, queries: torch.Tensor) -> torch.Tensor:
+        """Query vectors carried back through the key map, ``W_kᵀ q`` ``(N, dim)``.
+
+        Keys are linear in the embeddings, so ``queries @ keys(e).T == queries_on_embeddings(queries) @ e.T``:
+        scoring titles from their embeddings then costs one projection per query, not one per title.
+        """
+        return queries @ self.key.weight  # (N, dim)
+
     def values(self, embeddings: torch.Tensor) -> torch.Tensor:
         """Value vectors ``(N, D)``: what a movie contributes to the attention output."""
         return self.value(embeddings)  # (N, D)

@@ -46,7 +46,7 @@ def default_depth(rows: int) -> int:
 
 
 def choose_kind(rows: int) -> str:
-    """The index for a key store of ``rows`` keys: flat while exact search is fast enough, else IVF-SQ8.
+    """The index for a key store of ``rows`` keys: flat while exact search is fast enough, else HNSW-SQ8.
 
     >>> choose_kind(8_807), choose_kind(1_000_000)
     ('flat', 'hnsw-sq8')

@@ -24,9 +24,8 @@ from scipy import sparse
 
 from recsys.catalog import Catalog
 from recsys.encoding import TextEncoder
-from recsys.engine import MovieSearch, SearchSettings
+from recsys.engine import MovieSearch, SearchSettings, embed_documents
 from recsys.evaluate import score_runs
-from recsys.explain import WordStore, word_vectors
 from recsys.head import AttentionHead, HeadConfig
 from recsys.progress import Progress, progress_bar
 from recsys.query import GENRE_ADJECTIVES, GENRE_SYNONYMS, QueryParser, genre_pair_phrase, label_genres
@@ -144,13 +143,17 @@ def train_catalog(
     init: MovieSearch | None = None,
     progress: Progress = False,
     index: str = "auto",
+    precision: str | None = None,
+    word_store: bool | None = None,
 ) -> MovieSearch:
     """Index a catalog and train a head on it: what ``recsys train`` does.
 
-    ``init`` (a trained model) lends its encoder and starting head, and ``index`` chooses the key store,
-    as in :meth:`MovieSearch.build`.
+    ``init`` (a trained model) lends its encoder and starting head; ``index``, ``precision`` and
+    ``word_store`` are as in :meth:`MovieSearch.build`.
     """
-    model = MovieSearch.build(catalog, base=init, progress=progress, index=index)
+    model = MovieSearch.build(
+        catalog, base=init, progress=progress, index=index, precision=precision, word_store=word_store
+    )
     return train(model, config, progress=progress, init=init)
 
 
@@ -278,7 +281,9 @@ def _fine_tune(model, head, queries, rows, val_queries, val_rows, config, progre
     encoder.requires_grad_(False)
     tuned_blocks = encoder.blocks[-config.fine_tune_layers :]
     tuned_blocks.requires_grad_(True)
-    text_encoder = TextEncoder(model.text_encoder.tokenizer, encoder, model.text_encoder.batch_size)
+    text_encoder = TextEncoder(
+        model.text_encoder.tokenizer, encoder, model.text_encoder.batch_size, model.text_encoder.precision
+    )
     optimiser = torch.optim.Adam(tuned_blocks.parameters(), lr=config.fine_tune_learning_rate)
     documents, texts = torch.from_numpy(model.embeddings), model.catalog.documents(model.template)
     membership = _membership(queries.positives, len(documents))
@@ -311,11 +316,10 @@ def _fine_tune(model, head, queries, rows, val_queries, val_rows, config, progre
                 optimiser.step()
                 bar.update(1)
     encoder.requires_grad_(False)
-    embeddings, words = text_encoder.embed(texts, progress=progress, desc="re-embedding", per_text=word_vectors)
+    embeddings, store = embed_documents(text_encoder, texts, model.words is not None, progress, "re-embedding")
     after = validation_of(text_encoder, embeddings)
     metrics = {"layers": config.fine_tune_layers, "validation_before": round(before, 4),
                "validation_after": round(after, 4)}  # fmt: skip
-    store = WordStore.from_words(words)
     return model.with_head(head, model.settings, metrics, text_encoder=text_encoder, embeddings=embeddings, words=store)
 
 

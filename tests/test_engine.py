@@ -18,7 +18,8 @@ def test_search_ranks_by_meaning(small_model):
 def test_untrained_scores_are_cosine_similarities(small_model, pretrained):
     hits = small_model.search("robots and space", k=14)
     query = pretrained.embed(["robots and space"])[0]
-    documents = dict(zip(small_model.catalog.ids, pretrained.embed(small_model.catalog.documents()), strict=True))
+    embedded = pretrained.embed(small_model.catalog.documents(), documents=True)
+    documents = dict(zip(small_model.catalog.ids, embedded, strict=True))
     for hit in hits:
         assert hit.score == pytest.approx(float(documents[hit.id] @ query), abs=1e-5)
 
@@ -128,6 +129,29 @@ def test_an_hnsw_key_store_gives_the_flat_results_on_a_small_catalog(small_model
     loaded = MovieSearch.load(hnsw.save(tmp_path / "graph"))
     assert loaded.keys.describe() == hnsw.keys.describe()
     assert loaded.recommend(["m1"], k=3) == hnsw.recommend(["m1"], k=3)
+
+
+def test_an_hnsw_key_store_with_a_selective_filter_returns_what_exact_search_does(
+    small_model, small_catalog_path, monkeypatch
+):
+    import recsys.engine
+    from recsys.index import Neighbours
+
+    graph = MovieSearch.build(load_catalog(small_catalog_path), encoder=small_model.text_encoder, index="hnsw-sq8")
+    filters = [{"genres": ["Drama"]}, {"kind": "series"}, {"years": (1960, 1985)}, {"genres": ["Western"]}]
+
+    def same(query: str, k: int) -> None:
+        for chosen in filters:
+            found, expected = graph.search(query, k=k, **chosen), small_model.search(query, k=k, **chosen)
+            assert [h.id for h in found] == [h.id for h in expected], chosen
+            assert [h.score for h in found] == pytest.approx([h.score for h in expected], abs=1e-5)
+
+    same("a love story", 4)  # few titles pass: every one is scored
+    monkeypatch.setattr(recsys.engine, "FILTERED_SCAN", 0)
+    same("a love story", 4)  # the graph searches with the filter
+    nothing = Neighbours([np.empty(0, np.float32)], [np.empty(0, np.int64)])
+    monkeypatch.setattr(graph.keys, "search", lambda *args, **kwargs: nothing)
+    same("a love story", 4)  # the graph found too few: every allowed title is scored
 
 
 def test_adding_and_removing_titles_equals_a_full_rebuild(small_model, small_catalog_path, tmp_path, capsys):
