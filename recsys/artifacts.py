@@ -117,15 +117,20 @@ def _fsync_tree(directory: Path) -> None:
             os.close(descriptor)
 
 
-def write_config(directory: Path, config: dict) -> None:
-    """Write ``config.json`` with the checksum of every other file in the directory."""
-    files = {
-        path.relative_to(directory).as_posix(): sha256(path)
-        for path in sorted(directory.rglob("*"))
-        if path.is_file() and path.name != CONFIG
-    }
+def write_config(directory: Path, config: dict, known: dict[str, str] | None = None) -> dict[str, str]:
+    """Write ``config.json`` with the checksum of every other file in the directory; return the checksums.
+
+    ``known`` gives checksums already verified (of files linked from a model that was loaded), by name.
+    """
+    known = known or {}
+    files = {}
+    for path in sorted(directory.rglob("*")):
+        name = path.relative_to(directory).as_posix()
+        if path.is_file() and name != CONFIG:
+            files[name] = known.get(name) or sha256(path)
     config = {"format_version": FORMAT_VERSION, "libraries": library_versions(), **config, "files": files}
     write_json(directory / CONFIG, config)
+    return files
 
 
 def read_config(directory: str | Path) -> dict:

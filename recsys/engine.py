@@ -17,14 +17,7 @@ from recsys import artifacts
 from recsys.catalog import DOCUMENT_TEMPLATE, Catalog
 from recsys.encoding import TextEncoder, TokenStates
 from recsys.errors import CatalogError, ModelError, QueryError
-from recsys.explain import (
-    WORDS_VERSION,
-    Explanation,
-    WordStore,
-    current_words_file,
-    explain_words,
-    word_vectors,
-)
+from recsys.explain import WORDS_VERSION, Explanation, current_words_file, explain_words, word_vectors
 from recsys.head import AttentionHead, HeadConfig
 from recsys.index import KeyStore
 from recsys.lexical import LexicalIndex
@@ -33,11 +26,12 @@ from recsys.progress import Progress
 from recsys.query import Intents, QueryParser
 from recsys.tokenizer import Tokenizer
 from recsys.transformer import Encoder, EncoderConfig
+from recsys.wordstore import WordStore
 
 YearRange = tuple[int | None, int | None]
 
 
-WORDS_FILE = "words.safetensors"
+WORDS_FILE = "words"  # the word store's folder
 WORD_STORE_LIMIT = 200_000  # larger catalogs keep no word store by default (about 20 KB a title)
 CANDIDATES = 1000  # titles an approximate key store proposes for exact rescoring with BM25 and boosts
 FILTERED_SCAN = 50_000  # with an approximate store, filters leaving at most this many titles scan them all
@@ -297,10 +291,8 @@ class MovieSearch:
         with torch.inference_mode():
             embeddings = torch.from_numpy(self.embeddings[liked])
             queries = self.head.queries(self.head.values(embeddings)).numpy()  # (L, D)
-        if self.keys.exact:
-            parts = self.keys.matrix() @ queries.T  # (N, L): each liked title's part of each score
-        else:
-            parts = self._dense_scores(np.arange(len(self.catalog)), queries)
+        # (N, L): each liked title's part of each score
+        parts = self.keys.matrix() @ queries.T if self.keys.exact else self._dense_scores(queries)
         scores = parts.mean(1)  # (N,)
         top = _top_rows(scores, np.setdiff1d(np.arange(len(scores)), liked), k)
         hits = self._hits(scores[top].astype(np.float32), top)
@@ -363,7 +355,7 @@ class MovieSearch:
         else:  # a large catalog: the graph proposes candidates, each rescored exactly from its embedding
             candidates = self._candidates(vector, k, allowed)
             scores = np.zeros(len(self.catalog), dtype=np.float32)
-            scores[candidates] = self._dense_scores(candidates, vector[None])[:, 0]
+            scores[candidates] = self._dense_scores(vector[None], candidates)[:, 0]
         if weight:
             scores = scores + weight * self.lexical.scores(intent.text)
         for beta, boost in boosts:
@@ -386,11 +378,14 @@ class MovieSearch:
             return np.arange(len(self.catalog)) if allowed is None else np.flatnonzero(allowed)
         return found
 
-    def _dense_scores(self, rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
-        """Exact ``q·k`` ``(len(rows), Q)`` of some titles for query vectors ``(Q, D)``, from cached embeddings."""
+    def _dense_scores(self, queries: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Exact ``q·k`` ``(R, Q)`` of some titles (all without ``rows``) for query vectors ``(Q, D)``.
+
+        Computed from the cached embeddings as ``e · (W_kᵀ q)``: one projection per query, none per title.
+        """
         with torch.inference_mode():
             carried = self.head.queries_on_embeddings(torch.from_numpy(queries)).numpy()  # (Q, C)
-        return self.embeddings[rows] @ carried.T  # (R, Q)
+        return (self.embeddings if rows is None else self.embeddings[rows]) @ carried.T  # (R, Q)
 
     def _genre_share(self, intent: Intents) -> np.ndarray | None:
         # Per title, the share of the query's genres it has (a genre counts if any of its labels match).
@@ -521,8 +516,10 @@ class MovieSearch:
 
         The directory holds ``config.json``, ``head.safetensors``, the encoder (weights, or a checksummed
         reference to the pretrained ones), ``tokenizer.json``, ``keys.faiss``, ``embeddings.safetensors``,
-        ``catalog.parquet`` and ``metrics.json``. Nothing in it is a pickle.
+        ``catalog.parquet``, ``metrics.json`` and the word store (``words/``). Nothing in it is a pickle.
+        Word-store segments this model was loaded with are linked into the new directory, not rewritten.
         """
+        known: dict[str, str] = {}
         with artifacts.atomic_directory(directory) as staging:
             save_file(self.head.state_dict(), staging / "head.safetensors")
             save_file({"embeddings": torch.from_numpy(self.embeddings)}, staging / "embeddings.safetensors")
@@ -532,9 +529,9 @@ class MovieSearch:
             self.lexical.save(staging / "lexical")
             self.catalog.to_parquet(staging / "catalog.parquet")
             if self.words is not None:
-                self.words.save(staging / WORDS_FILE)
+                known = self.words.save(staging / WORDS_FILE)
             artifacts.write_json(staging / "metrics.json", self.metrics)
-            artifacts.write_config(
+            checksums = artifacts.write_config(
                 staging,
                 {
                     "encoder": encoder_config,
@@ -554,7 +551,10 @@ class MovieSearch:
                     },
                     "explanations": {"words": WORDS_FILE if self.words is not None else None, "version": WORDS_VERSION},
                 },
+                known,
             )
+        if self.words is not None:
+            self.words.stored_in(Path(directory) / WORDS_FILE, checksums)
         return Path(directory)
 
     def _save_encoder(self, directory: Path) -> dict:
@@ -594,18 +594,20 @@ class MovieSearch:
             metrics = artifacts.read_json(directory / "metrics.json")
             settings = SearchSettings(**config.get("search", {}))
             words_file = current_words_file(config)  # None: explanations encode the descriptions
-            words = WordStore.load(directory / words_file) if words_file else None
-        except (KeyError, TypeError, RuntimeError, OSError) as err:
+            words = WordStore.load(directory / words_file, config["files"]) if words_file else None
+            # Models from before "encoding" was recorded encoded their documents in float32.
+            text_encoder = TextEncoder(
+                tokenizer, encoder, precision=config.get("encoding", {}).get("precision", "float32")
+            )
+        except (KeyError, TypeError, ValueError, RuntimeError, OSError) as err:
             raise ModelError(f"{directory}: cannot be loaded ({err})") from None
         keys = KeyStore.load(directory / "keys.faiss", depth=config.get("index", {}).get("depth"))
         lexical = LexicalIndex.load(directory / "lexical")
         if not len(catalog) == len(keys) == len(embeddings) == lexical.size == len(words or catalog):
             raise ModelError(f"{directory}: catalog, keys, embeddings, word store and lexical index disagree in size")
-        # Models from before "encoding" was recorded encoded their documents in float32.
-        precision = config.get("encoding", {}).get("precision", "float32")
         return cls(
             catalog,
-            TextEncoder(tokenizer, encoder, precision=precision),
+            text_encoder,
             head,
             keys,
             embeddings,

@@ -20,13 +20,10 @@ reported as ``carried_query`` and ``carried_movie``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from bm25s.stopwords import STOPWORDS_EN
-from safetensors.torch import load_file, save_file
 
 from recsys.encoding import TokenStates
 from recsys.tokenizer import is_punctuation, word_spans
@@ -34,7 +31,7 @@ from recsys.tokenizer import is_punctuation, word_spans
 SPECIAL = "[CLS]/[SEP]"
 # Lucene's 33 English stop words, as bm25s ships them (NLTK's 179 measured less faithful on Netflix).
 STOP_WORDS = frozenset(STOPWORDS_EN)
-WORDS_VERSION = 3  # bumped whenever stored word vectors would come out differently; older stores are not used
+WORDS_VERSION = 4  # bumped whenever stored word vectors would come out differently; older stores are not used
 
 
 class WordShare(NamedTuple):
@@ -216,76 +213,10 @@ def _ranked(words: WordVectors, shares: torch.Tensor) -> list[WordShare]:
 def current_words_file(config: dict) -> str | None:
     """The word store a model's config names, if it was written by this version of the code; else None.
 
-    >>> current_words_file({"explanations": {"words": "words.safetensors", "version": WORDS_VERSION}})
-    'words.safetensors'
-    >>> current_words_file({"explanations": {"words": "words.safetensors", "version": 1}}) is None
+    >>> current_words_file({"explanations": {"words": "words", "version": WORDS_VERSION}})
+    'words'
+    >>> current_words_file({"explanations": {"words": "words.safetensors", "version": 3}}) is None
     True
     """
     stored = config.get("explanations", {})
     return stored.get("words") if stored.get("version") == WORDS_VERSION else None
-
-
-class WordStore:
-    """Every title's :class:`WordVectors`, kept with a model so explaining a result encodes nothing.
-
-    Stored at half precision in ``words.safetensors``: ``vectors`` ``(ΣW, C)``, ``carried`` ``(N, C)``,
-    ``spans`` ``(ΣW, 2)`` and ``offsets`` ``(N + 1,)`` (title n owns rows ``offsets[n]:offsets[n+1]``).
-    """
-
-    def __init__(self, vectors: torch.Tensor, carried: torch.Tensor, spans: torch.Tensor, offsets: torch.Tensor):
-        self.vectors, self.carried, self.spans, self.offsets = vectors, carried, spans, offsets
-
-    @classmethod
-    def from_words(cls, words: list[WordVectors]) -> WordStore:
-        """Pack the word vectors of every title, in catalog order."""
-        counts = torch.tensor([0] + [len(item.spans) for item in words])
-        return cls(
-            torch.cat([item.vectors for item in words]).half(),
-            torch.stack([item.carried for item in words]).half(),
-            torch.tensor([span for item in words for span in item.spans], dtype=torch.int32).reshape(-1, 2),
-            torch.cumsum(counts, 0),
-        )
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def select(self, rows: np.ndarray) -> WordStore:
-        """The store of some titles only, in the order given (for removing titles)."""
-        starts, ends = self.offsets[:-1][rows], self.offsets[1:][rows]
-        spans = [torch.arange(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
-        picked = torch.cat(spans) if spans else torch.zeros(0, dtype=torch.long)
-        counts = torch.cat([torch.zeros(1, dtype=self.offsets.dtype), (ends - starts)])
-        return WordStore(self.vectors[picked], self.carried[rows], self.spans[picked], torch.cumsum(counts, 0))
-
-    def joined(self, other: WordStore) -> WordStore:
-        """Return this store followed by another (for adding titles)."""
-        return WordStore(
-            torch.cat([self.vectors, other.vectors]),
-            torch.cat([self.carried, other.carried]),
-            torch.cat([self.spans, other.spans]),
-            torch.cat([self.offsets, other.offsets[1:] + self.offsets[-1]]),
-        )
-
-    def get(self, row: int, text: str, embedding: np.ndarray) -> WordVectors:
-        """Title ``row``'s word vectors; ``text`` is its document and ``embedding`` its stored embedding.
-
-        Half precision moves the vectors' sum by about 1e-4; that remainder is spread evenly over the
-        words so the sum points exactly along ``embedding`` and the shares add up to the search score.
-        """
-        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
-        vectors = self.vectors[start:end].float()  # (W, C)
-        total = vectors.sum(0)
-        vectors += (total.norm() * torch.from_numpy(embedding) - total) / len(vectors)
-        spans = [tuple(span) for span in self.spans[start:end].tolist()]
-        return WordVectors(text, spans, vectors, self.carried[row].float())
-
-    def save(self, path: Path) -> None:
-        """Write ``words.safetensors``."""
-        tensors = {"vectors": self.vectors, "carried": self.carried, "spans": self.spans, "offsets": self.offsets}
-        save_file({name: tensor.contiguous() for name, tensor in tensors.items()}, path)
-
-    @classmethod
-    def load(cls, path: Path) -> WordStore:
-        """Read ``words.safetensors`` (no pickle)."""
-        tensors = load_file(path)
-        return cls(tensors["vectors"], tensors["carried"], tensors["spans"], tensors["offsets"])

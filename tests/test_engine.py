@@ -54,7 +54,7 @@ def test_save_then_load_gives_the_same_results(small_model, tmp_path):
         "lexical",
         "metrics.json",
         "tokenizer.json",
-        "words.safetensors",
+        "words",
     ]
     assert not any(p.suffix in (".pkl", ".pt", ".bin", ".pickle") for p in directory.rglob("*"))
     loaded = MovieSearch.load(directory)

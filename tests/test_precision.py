@@ -7,6 +7,7 @@ import pytest
 
 from recsys import MovieSearch, load_catalog
 from recsys.encoding import PRECISIONS, native_bfloat16
+from recsys.errors import ModelError
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_a_bfloat16_model_records_its_precision_and_explains_its_scores_exactly(
             assert scores == pytest.approx([hit.score for hit in hits], rel=1e-4)
 
 
-def test_models_from_before_precision_was_recorded_keep_encoding_in_float32(small_model, tmp_path):
+def test_models_from_before_precision_was_recorded_keep_float32_and_a_bad_one_is_refused(small_model, tmp_path):
     from recsys import artifacts
 
     directory = small_model.save(tmp_path / "old")
@@ -61,6 +62,10 @@ def test_models_from_before_precision_was_recorded_keep_encoding_in_float32(smal
     (directory / "config.json").write_text(json.dumps(config))
     assert "encoding" not in artifacts.read_config(directory)
     assert MovieSearch.load(directory).text_encoder.precision == "float32"
+    config["encoding"] = {"precision": "int4"}
+    (directory / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="unknown precision 'int4'"):
+        MovieSearch.load(directory)
 
 
 def _without_word_store(model: MovieSearch) -> MovieSearch:
@@ -78,7 +83,7 @@ def test_without_a_word_store_explanations_encode_the_descriptions_and_stay_exac
     monkeypatch.setattr(recsys.engine, "WORD_STORE_LIMIT", 10)  # the 14 titles count as a large catalog
     assert MovieSearch.build(catalog, encoder=pretrained, word_store=True).words is not None
     model = MovieSearch.load(MovieSearch.build(catalog, encoder=pretrained).save(tmp_path / "large"))
-    assert model.words is None and not (tmp_path / "large" / "words.safetensors").exists()
+    assert model.words is None and not (tmp_path / "large" / "words").exists()
     hits = model.search("aliens on a ship", k=5)
     explained = model.explain_many("aliens on a ship", [hit.id for hit in hits])
     assert [e.score for e in explained] == pytest.approx([hit.score for hit in hits], rel=1e-4)
