@@ -200,7 +200,11 @@ class MovieSearch:
         )
         frame = pd.concat([self.catalog.frame, titles.frame], ignore_index=True)
         store = self.words.joined(words) if self.words is not None else None
-        return self._updated(frame, np.concatenate([self.embeddings, embeddings]), store, progress)
+        with torch.inference_mode():
+            keys = self.keys.extended(self.head.keys(torch.from_numpy(embeddings)).numpy())
+        catalog = Catalog(frame, source=self.catalog.source, columns=self.catalog.columns)
+        lexical = self.lexical.added(documents, lambda: catalog.documents(self.template))
+        return self._updated(catalog, np.concatenate([self.embeddings, embeddings]), store, keys, lexical)
 
     def remove(self, movie_ids: Iterable[str], progress: Progress = False) -> MovieSearch:
         """Return the model without some titles; nothing is encoded.
@@ -215,13 +219,16 @@ class MovieSearch:
         if not len(keep):
             raise QueryError("removing these would leave no title")
         frame = self.catalog.frame.iloc[keep].reset_index(drop=True)
-        store = self.words.select(torch.from_numpy(keep)) if self.words is not None else None
-        return self._updated(frame, self.embeddings[keep], store, progress)
-
-    def _updated(self, frame: pd.DataFrame, embeddings: np.ndarray, words, progress: Progress) -> MovieSearch:
         catalog = Catalog(frame, source=self.catalog.source, columns=self.catalog.columns)
+        store = self.words.select(torch.from_numpy(keep)) if self.words is not None else None
+        embeddings = self.embeddings[keep]
         keys = _index_keys(self.head, embeddings, progress, kind=self.keys.kind)
-        lexical = LexicalIndex.build(catalog.documents(self.template))
+        lexical = self.lexical.selected(keep.tolist(), lambda: catalog.documents(self.template))
+        return self._updated(catalog, embeddings, store, keys, lexical)
+
+    def _updated(
+        self, catalog: Catalog, embeddings: np.ndarray, words, keys: KeyStore, lexical: LexicalIndex
+    ) -> MovieSearch:
         return MovieSearch(catalog, self.text_encoder, self.head, keys, embeddings, lexical, self.settings,
                            self.template, self.metrics, words)  # fmt: skip
 

@@ -99,6 +99,16 @@ class KeyStore:
                 bar.update(len(block))
         return cls(index, depth=None)
 
+    def extended(self, keys: np.ndarray) -> KeyStore:
+        """A copy with more keys, their ids continuing the rows (for adding titles); this store is unchanged.
+
+        A flat store then equals one built from all the keys; a graph gets the new keys linked in.
+        """
+        keys = _as_matrix(keys, "keys")
+        index = faiss.clone_index(self.index)
+        index.add_with_ids(keys, np.arange(len(self), len(self) + len(keys), dtype=np.int64))
+        return KeyStore(index)
+
     @property
     def dim(self) -> int:
         """Width of the keys."""

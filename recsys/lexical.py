@@ -1,18 +1,24 @@
 """The lexical term: BM25 (bm25s) over the document texts, for names and rare words.
 
 Scores are divided by the query's best score over the catalog, a constant per query, so the term stays
-in [0, 1] and remains a sum over query terms that an explanation can split.
+in [0, 1] and remains a sum over query terms that an explanation can split. Each document's token ids are
+kept (``corpus.safetensors``), so adding or removing titles tokenises only the new ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
+import torch
+from bm25s.tokenization import Tokenized
+from safetensors.torch import load_file, save_file
 
 from recsys.errors import ModelError
+
+CORPUS_FILE = "corpus.safetensors"
 
 
 class LexicalIndex:
@@ -22,18 +28,53 @@ class LexicalIndex:
     ----------
     retriever : bm25s.BM25
         An indexed retriever.
+    corpus : list of list of int, optional
+        Each document's token ids in the retriever's vocabulary (indexes from before they were kept
+        have none, and are rebuilt whole on updates).
     """
 
-    def __init__(self, retriever: bm25s.BM25):
+    def __init__(self, retriever: bm25s.BM25, corpus: list[list[int]] | None = None):
         self.retriever = retriever
         self.vocabulary = retriever.vocab_dict
+        self.corpus = corpus
 
     @classmethod
     def build(cls, documents: Sequence[str]) -> LexicalIndex:
         """Index documents; row ``i`` is ``documents[i]``."""
+        tokenized = bm25s.tokenize(list(documents), show_progress=False)
+        return cls._indexed(tokenized.ids, tokenized.vocab)
+
+    @classmethod
+    def _indexed(cls, corpus: list[list[int]], vocabulary: dict[str, int]) -> LexicalIndex:
         retriever = bm25s.BM25()
-        retriever.index(bm25s.tokenize(list(documents), show_progress=False), show_progress=False)
-        return cls(retriever)
+        retriever.index(Tokenized(ids=corpus, vocab=vocabulary), show_progress=False)
+        return cls(retriever, corpus)
+
+    def added(self, documents: Sequence[str], everything: Callable[[], Sequence[str]]) -> LexicalIndex:
+        """The index with ``documents`` appended; only they are tokenised.
+
+        ``everything()`` (all documents, new ones last) is called only by an index without kept token ids.
+        """
+        if self.corpus is None:
+            return LexicalIndex.build(everything())
+        vocabulary = dict(self.vocabulary)
+        tokens = bm25s.tokenize(list(documents), return_ids=False, show_progress=False)
+        new = [[vocabulary.setdefault(token, len(vocabulary)) for token in document] for document in tokens]
+        return LexicalIndex._indexed(self.corpus + new, vocabulary)
+
+    def selected(self, rows: Sequence[int], everything: Callable[[], Sequence[str]]) -> LexicalIndex:
+        """The index of some rows only, in the order given (for removing titles); nothing is tokenised.
+
+        ``everything()`` (the documents of those rows) is called only by an index without kept token ids.
+        """
+        if self.corpus is None:
+            return LexicalIndex.build(everything())
+        corpus = [self.corpus[row] for row in rows]
+        used = sorted({token for document in corpus for token in document})
+        renumber = {token: n for n, token in enumerate(used)}
+        names = {number: name for name, number in self.vocabulary.items()}
+        vocabulary = {names[token]: renumber[token] for token in used}
+        return LexicalIndex._indexed([[renumber[t] for t in document] for document in corpus], vocabulary)
 
     def terms(self, query: str) -> list[str]:
         """The query's terms that occur in the index, in query order (repeats kept, as BM25 counts them).
@@ -71,13 +112,23 @@ class LexicalIndex:
         return int(self.retriever.scores["num_docs"])
 
     def save(self, directory: str | Path) -> None:
-        """Write the index as NumPy arrays and JSON (no pickle)."""
+        """Write the index as NumPy arrays and JSON, and the token ids as safetensors (no pickle)."""
         self.retriever.save(str(directory), allow_pickle=False, show_progress=False)
+        if self.corpus is not None:
+            lengths = torch.tensor([0] + [len(document) for document in self.corpus], dtype=torch.int64)
+            ids = torch.tensor([token for document in self.corpus for token in document], dtype=torch.int32)
+            save_file({"ids": ids, "offsets": torch.cumsum(lengths, 0)}, Path(directory) / CORPUS_FILE)
 
     @classmethod
     def load(cls, directory: str | Path) -> LexicalIndex:
         """Read an index written by :meth:`save`."""
         try:
-            return cls(bm25s.BM25.load(str(directory), allow_pickle=False, show_progress=False, verbosity=0))
-        except (OSError, ValueError, KeyError) as err:
+            retriever = bm25s.BM25.load(str(directory), allow_pickle=False, show_progress=False, verbosity=0)
+            corpus = None
+            if (Path(directory) / CORPUS_FILE).is_file():
+                stored = load_file(Path(directory) / CORPUS_FILE)
+                ids, offsets = stored["ids"].tolist(), stored["offsets"].tolist()
+                corpus = [ids[start:end] for start, end in zip(offsets[:-1], offsets[1:], strict=True)]
+        except (OSError, ValueError, KeyError, RuntimeError) as err:
             raise ModelError(f"{directory}: not a readable lexical index ({err})") from None
+        return cls(retriever, corpus)

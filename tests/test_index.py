@@ -101,3 +101,19 @@ def test_hnsw_recall_against_exact_search_and_filters():
     allowed[::7] = True
     filtered = store.search(queries[:20], 10, allowed)
     assert all(len(rows) == 10 and allowed[rows].all() for rows in filtered.rows)
+
+
+def test_an_extended_store_equals_one_built_whole_and_leaves_the_original_alone():
+    keys = _clustered(3_000)
+    queries = _clustered(20, seed=1)
+    first = KeyStore.build(keys[:2_000], kind="flat")
+    grown = first.extended(keys[2_000:])
+    whole = KeyStore.build(keys, kind="flat")
+    assert len(first) == 2_000 and len(grown) == 3_000
+    found, expected = grown.search(queries, 10), whole.search(queries, 10)
+    assert all(np.array_equal(a, b) for a, b in zip(found.rows, expected.rows, strict=True))
+    graph = KeyStore.build(keys[:2_000], kind="hnsw-sq8").extended(keys[2_000:])
+    assert graph.kind == "hnsw-sq8" and len(graph) == 3_000
+    near = graph.search(queries, 10)
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(near.rows, expected.rows, strict=True)])
+    assert recall >= 0.9
