@@ -161,7 +161,7 @@ def _catalog_command(commands, name: str, help_text: str) -> argparse.ArgumentPa
         "--word-store",
         choices=tuple(WORD_STORE_CHOICES),
         default="auto",
-        help="keep every title's word vectors so explanations encode no description (about 20 KB a title); "
+        help="keep every title's word vectors so explanations encode no description (about 16 KB a title); "
         "auto keeps them up to 200,000 titles (default: auto)",
     )
     return command

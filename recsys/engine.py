@@ -32,7 +32,7 @@ YearRange = tuple[int | None, int | None]
 
 
 WORDS_FILE = "words"  # the word store's folder
-WORD_STORE_LIMIT = 200_000  # larger catalogs keep no word store by default (about 20 KB a title)
+WORD_STORE_LIMIT = 200_000  # larger catalogs keep no word store by default (about 16 KB a title)
 CANDIDATES = 1000  # titles an approximate key store proposes for exact rescoring with BM25 and boosts
 FILTERED_SCAN = 50_000  # with an approximate store, filters leaving at most this many titles scan them all
 MAX_QUERY_CHARS = 2000  # longer queries (a pasted page) are cut here: bounded time, same results
@@ -128,7 +128,7 @@ class MovieSearch:
             Arithmetic for encoding the descriptions (see ``recsys.encoding``); by default the encoder's,
             which is "auto" for a new one: bfloat16 where the CPU computes it natively.
         word_store : bool, optional
-            Keep every title's word vectors, so explaining a result encodes no description (about 20 KB
+            Keep every title's word vectors, so explaining a result encodes no description (about 16 KB
             a title on disk and in memory). By default kept up to ``WORD_STORE_LIMIT`` titles; without
             it, explanations encode the ten or so descriptions they show, in the same precision.
         """
