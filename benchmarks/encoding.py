@@ -19,6 +19,7 @@ import argparse
 import json
 import statistics
 import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -58,16 +59,10 @@ def encoders(st, encoder: TextEncoder, catalog) -> dict:
 
     systems = {"sentence-transformers float32": st_float32, "sentence-transformers bfloat16 autocast": st_bfloat16}
     for precision in PRECISIONS:
-        systems[f"recsys encode {precision}"] = encoder.with_precision(precision).embed
+        systems[f"recsys encode {precision}"] = partial(encoder.with_precision(precision).embed, documents=True)
     for precision in PRECISIONS:
         systems[f"recsys build {precision}"] = _builder(catalog, encoder.with_precision(precision))
-    return {name: _as_documents(name, run) for name, run in systems.items()}
-
-
-def _as_documents(name: str, run):
-    if name.startswith("recsys encode"):
-        return lambda texts: run(texts, documents=True)
-    return run
+    return systems
 
 
 def _builder(catalog, encoder: TextEncoder):

@@ -198,11 +198,9 @@ class MovieSearch:
         embeddings, words = embed_documents(
             self.text_encoder, documents, self.words is not None, progress, "embedding new titles"
         )
-        frame = pd.concat([self.catalog.frame, titles.frame], ignore_index=True)
+        catalog = self._catalog_of(pd.concat([self.catalog.frame, titles.frame], ignore_index=True))
         store = self.words.joined(words) if self.words is not None else None
-        with torch.inference_mode():
-            keys = self.keys.extended(self.head.keys(torch.from_numpy(embeddings)).numpy())
-        catalog = Catalog(frame, source=self.catalog.source, columns=self.catalog.columns)
+        keys = self.keys.extended(_key_vectors(self.head, embeddings))
         lexical = self.lexical.added(documents, lambda: catalog.documents(self.template))
         return self._updated(catalog, np.concatenate([self.embeddings, embeddings]), store, keys, lexical)
 
@@ -218,13 +216,16 @@ class MovieSearch:
         keep = np.array([row for row in range(len(self.catalog)) if row not in gone], dtype=np.int64)
         if not len(keep):
             raise QueryError("removing these would leave no title")
-        frame = self.catalog.frame.iloc[keep].reset_index(drop=True)
-        catalog = Catalog(frame, source=self.catalog.source, columns=self.catalog.columns)
+        catalog = self._catalog_of(self.catalog.frame.iloc[keep].reset_index(drop=True))
         store = self.words.select(torch.from_numpy(keep)) if self.words is not None else None
         embeddings = self.embeddings[keep]
         keys = _index_keys(self.head, embeddings, progress, kind=self.keys.kind)
         lexical = self.lexical.selected(keep.tolist(), lambda: catalog.documents(self.template))
         return self._updated(catalog, embeddings, store, keys, lexical)
+
+    def _catalog_of(self, frame: pd.DataFrame) -> Catalog:
+        """A catalog of other rows, with this catalog's source and recognised columns."""
+        return Catalog(frame, source=self.catalog.source, columns=self.catalog.columns)
 
     def _updated(
         self, catalog: Catalog, embeddings: np.ndarray, words, keys: KeyStore, lexical: LexicalIndex
@@ -358,7 +359,7 @@ class MovieSearch:
             return found.scores[0], found.rows[0]
         if self.keys.exact:
             scores = self.keys.matrix() @ vector  # (N,) every title, exactly: a flat scan, as FAISS does
-            candidates = np.flatnonzero(allowed) if allowed is not None else np.arange(len(scores))
+            candidates = self._allowed_rows(allowed)
         else:  # a large catalog: the graph proposes candidates, each rescored exactly from its embedding
             candidates = self._candidates(vector, k, allowed)
             scores = np.zeros(len(self.catalog), dtype=np.float32)
@@ -381,9 +382,11 @@ class MovieSearch:
         if allowed is not None and count <= FILTERED_SCAN:
             return np.flatnonzero(allowed)
         found = np.sort(self.keys.search(vector[None], max(CANDIDATES, k), allowed).rows[0])
-        if len(found) < min(k, count):
-            return np.arange(len(self.catalog)) if allowed is None else np.flatnonzero(allowed)
-        return found
+        return self._allowed_rows(allowed) if len(found) < min(k, count) else found
+
+    def _allowed_rows(self, allowed: np.ndarray | None) -> np.ndarray:
+        """The rows a mask allows, in order (every row without one)."""
+        return np.arange(len(self.catalog)) if allowed is None else np.flatnonzero(allowed)
 
     def _dense_scores(self, queries: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Exact ``q·k`` ``(R, Q)`` of some titles (all without ``rows``) for query vectors ``(Q, D)``.
@@ -649,10 +652,14 @@ def embed_documents(
     return embeddings, WordStore.from_words(words)
 
 
-def _index_keys(head: AttentionHead, embeddings: np.ndarray, progress: Progress, kind: str = "auto") -> KeyStore:
+def _key_vectors(head: AttentionHead, embeddings: np.ndarray) -> np.ndarray:
+    """The head's keys ``(N, D)`` of embeddings ``(N, C)``."""
     with torch.inference_mode():
-        keys = head.keys(torch.from_numpy(embeddings)).numpy()  # (N, D)
-    return KeyStore.build(keys, progress=progress, kind=kind)
+        return head.keys(torch.from_numpy(embeddings)).numpy()
+
+
+def _index_keys(head: AttentionHead, embeddings: np.ndarray, progress: Progress, kind: str = "auto") -> KeyStore:
+    return KeyStore.build(_key_vectors(head, embeddings), progress=progress, kind=kind)
 
 
 def _check_query(query: object) -> None:

@@ -65,12 +65,19 @@ class WordStore:
     @classmethod
     def from_words(cls, words: list[WordVectors]) -> WordStore:
         """Pack the word vectors of every title, in catalog order, into one segment."""
-        counts = torch.tensor([len(item.spans) for item in words], dtype=torch.int64)
-        ends = torch.cumsum(counts, 0)
         vectors = torch.cat([item.vectors for item in words]).half() if words else torch.zeros(0, 0).half()
         spans = torch.tensor([span for item in words for span in item.spans], dtype=torch.int32).reshape(-1, 2)
         carried = torch.stack([item.carried for item in words]).half() if words else torch.zeros(0, 0).half()
-        return cls([Segment(vectors, spans)], torch.zeros(len(words), dtype=torch.int64), ends - counts, ends, carried)
+        return cls._one_segment(vectors, spans, [len(item.spans) for item in words], carried)
+
+    @classmethod
+    def _one_segment(
+        cls, vectors: torch.Tensor, spans: torch.Tensor, counts: list[int], carried: torch.Tensor
+    ) -> WordStore:
+        """A store of one segment whose titles own ``counts`` consecutive words each."""
+        ends = torch.cumsum(torch.tensor(counts, dtype=torch.int64), 0)
+        starts = ends - torch.tensor(counts, dtype=torch.int64)
+        return cls([Segment(vectors, spans)], torch.zeros(len(counts), dtype=torch.int64), starts, ends, carried)
 
     def __len__(self) -> int:
         return len(self.segment)
@@ -123,10 +130,10 @@ class WordStore:
         folder.mkdir()
         known = {}
         for number, segment in enumerate(self.segments):
-            path = folder / f"segment-{number}.safetensors"
+            path, name = _segment_file(folder, number)
             if segment.source is not None and _unchanged(segment.source):
                 _link_or_copy(segment.source.path, path)
-                known[f"{folder.name}/{path.name}"] = segment.source.sha256
+                known[name] = segment.source.sha256
             else:
                 save_file({"vectors": segment.vectors.contiguous(), "spans": segment.spans.contiguous()}, path)
         index = {"segment": self.segment, "start": self.start, "end": self.end, "carried": self.carried,
@@ -137,8 +144,8 @@ class WordStore:
     def stored_in(self, folder: Path, checksums: dict[str, str]) -> None:
         """Remember that the segments now live in ``folder`` (after a save), so the next save links them."""
         for number, segment in enumerate(self.segments):
-            path = folder / f"segment-{number}.safetensors"
-            self.segments[number] = segment._replace(source=_source(path, checksums[f"{folder.name}/{path.name}"]))
+            path, name = _segment_file(folder, number)
+            self.segments[number] = segment._replace(source=_source(path, checksums[name]))
 
     @classmethod
     def load(cls, folder: Path, checksums: dict[str, str]) -> WordStore:
@@ -146,22 +153,24 @@ class WordStore:
         index = load_file(folder / INDEX_FILE)
         segments = []
         for number in range(len(index["counts"])):
-            path = folder / f"segment-{number}.safetensors"
+            path, name = _segment_file(folder, number)
             tensors = load_file(path)
-            source = _source(path, checksums[f"{folder.name}/{path.name}"])
-            segments.append(Segment(tensors["vectors"], tensors["spans"], source))
+            segments.append(Segment(tensors["vectors"], tensors["spans"], _source(path, checksums[name])))
         return cls(segments, index["segment"], index["start"], index["end"], index["carried"])
 
     def _compacted(self) -> WordStore:
         """The same titles with only their words, in one new segment."""
         places = zip(self.segment.tolist(), self.start.tolist(), self.end.tolist(), strict=True)
         pieces = [(self.segments[number], start, end) for number, start, end in places]
-        counts = torch.tensor([b - a for _, a, b in pieces], dtype=torch.int64)
-        ends = torch.cumsum(counts, 0)
         vectors = torch.cat([segment.vectors[a:b] for segment, a, b in pieces])
         spans = torch.cat([segment.spans[a:b] for segment, a, b in pieces])
-        zeros = torch.zeros(len(pieces), dtype=torch.int64)
-        return WordStore([Segment(vectors, spans)], zeros, ends - counts, ends, self.carried)
+        return WordStore._one_segment(vectors, spans, [b - a for _, a, b in pieces], self.carried)
+
+
+def _segment_file(folder: Path, number: int) -> tuple[Path, str]:
+    """Segment ``number``'s path, and its name as the model's config lists it (relative to the model)."""
+    path = folder / f"segment-{number}.safetensors"
+    return path, f"{folder.name}/{path.name}"
 
 
 def _source(path: Path, sha256: str) -> Source:
