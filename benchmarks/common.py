@@ -9,7 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+# External catalogs (real exports nobody here wrote) for slow tests and benchmarks: $RECSYS_DATA, by default
+# ../shared/data beside the repository. Everything else runs on the repository's own data.
+SHARED_DATA = Path(os.environ.get("RECSYS_DATA") or ROOT.parent / "shared" / "data")
 NETFLIX = SHARED_DATA / "streaming" / "netflix_titles.csv"
 
 # Natural queries a person types; the rest of a query set is drawn from descriptions (see netflix_queries).

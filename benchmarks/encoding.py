@@ -81,7 +81,7 @@ def quality(catalog, labelled, encoder: TextEncoder, trained: MovieSearch) -> di
         models[f"untrained {precision}"] = MovieSearch.build(catalog, encoder=encoder, precision=precision)
         models[f"trained {precision}"] = MovieSearch.build(catalog, base=trained, precision=precision)
     results = evaluate_systems({name: engine_ranker(model) for name, model in models.items()}, sets)
-    cosines = (models["untrained float32"].embeddings * models["untrained bfloat16"].embeddings).sum(1)
+    cosines = (models["untrained float32"].store.embeddings * models["untrained bfloat16"].store.embeddings).sum(1)
     report = {
         "queries": sum(len(queries) for queries in sets.values()),
         "results": results,

@@ -31,9 +31,10 @@ from recsys.tokenizer import is_punctuation, word_spans
 
 def dense_score(model: MovieSearch, query_text: str, document: str) -> float:
     """The attention score q·k of a query text (as the encoder reads it) and any description."""
-    embeddings = torch.from_numpy(model.text_encoder.embed([query_text, document]))
+    embeddings = torch.from_numpy(model.encoder.embed([query_text, document]))
     with torch.inference_mode():
-        return float(model.head.queries(embeddings[:1]) @ model.head.keys(embeddings[1:]).T)
+        head = model.scorer.head
+        return float(head.queries(embeddings[:1]) @ head.keys(embeddings[1:]).T)
 
 
 def without(text: str, spans: list[tuple[int, int]]) -> str:
@@ -45,7 +46,7 @@ def without(text: str, spans: list[tuple[int, int]]) -> str:
 
 def text_words(model: MovieSearch, text: str) -> list[tuple[int, int]]:
     """The character spans of a text's words as a reader counts them (bare punctuation is not a word)."""
-    batch = model.text_encoder.tokenizer.encode([text])
+    batch = model.encoder.tokenizer.encode([text])
     spans = word_spans(batch.word_ids[0], batch.offsets[0]).values()
     return [(start, end) for start, end in spans if not is_punctuation(text[start:end])]
 

@@ -39,7 +39,7 @@ def main() -> None:
         json.dumps(
             {
                 "catalog": args.catalog,
-                "precision": model.text_encoder.document_precision,
+                "precision": model.encoder.document_precision,
                 "queries": len(queries),
                 "mean_top10_overlap": float(overlaps.mean()),
                 "queries_not_identical": int((overlaps < 1).sum()),

@@ -27,8 +27,9 @@ from recsys.catalog import Catalog
 from recsys.default import default_model
 from recsys.encoding import TextEncoder
 from recsys.evaluate import score_runs
+from recsys.pseudoqueries import group_by_genre
 from recsys.query import genre_pair_phrase
-from recsys.train import TrainConfig, group_by_genre, train
+from recsys.train import TrainConfig, train
 
 CATALOGS = {"Netflix": SHARED_DATA / "streaming" / "netflix_titles.csv",
             "Disney+": SHARED_DATA / "streaming" / "disney_plus_titles.csv"}  # fmt: skip

@@ -6,14 +6,13 @@ A catalog is CSV, TSV, JSON Lines or Parquet. Columns are recognised by name; id
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
 import unicodedata
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.errors import CatalogError
+from recsys.vocabulary import KIND_LABELS
 
 FIELDS = ("id", "title", "year", "kind", "genres", "keywords", "description")
 DOCUMENT_TEMPLATE = "{title}. {description}"
@@ -35,25 +35,12 @@ COLUMN_ALIASES = {
     "kind": ("kind", "type", "mediatype", "titletype"),
     "keywords": ("keywords", "keyword", "tags"),
 }
-KINDS = {
-    "movie": "movie",
-    "film": "movie",
-    "feature": "movie",
-    "tvmovie": "movie",
-    "series": "series",
-    "tvshow": "series",
-    "tvseries": "series",
-    "show": "series",
-    "tv": "series",
-    "tvminiseries": "series",
-    "miniseries": "series",
-}
 YEAR_RANGE = (1870, 2100)
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _YEAR_IN_TITLE = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})(?:[-–]\d{0,4})?\)\s*$")
 _MOVED_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>The|A|An|La|Le|Les|L'|Il|El|Los|Las|Der|Die|Das)$")
-_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
 class SkippedRow(NamedTuple):
@@ -87,6 +74,7 @@ class Catalog:
     skipped: list[SkippedRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
+    _label_masks: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -139,6 +127,27 @@ class Catalog:
             keep &= (self.frame["kind"] == normalise_kind(kind)).to_numpy()
             active = True
         return keep if active else None
+
+    @cached_property
+    def row_of(self) -> dict[str, int]:
+        """Each id's row."""
+        return {movie_id: row for row, movie_id in enumerate(self.frame["id"])}
+
+    @cached_property
+    def records(self) -> list[tuple[str, str, int | None, tuple[str, ...]]]:
+        """(id, title, year, genres) of each row as plain Python values: a search then reads no DataFrame."""
+        years = [None if pd.isna(year) else int(year) for year in self.frame["year"]]
+        return list(zip(self.frame["id"], self.frame["title"], years, map(tuple, self.frame["genres"]), strict=True))
+
+    def labels_mask(self, labels: tuple[str, ...]) -> np.ndarray:
+        """The titles having any of these genre labels, ``(N,)``; cached, as queries name the same ones again."""
+        if labels not in self._label_masks:
+            self._label_masks[labels] = self.mask(genres=labels)
+        return self._label_masks[labels]
+
+    def of_rows(self, frame: pd.DataFrame) -> Catalog:
+        """A catalog of other rows (after adding or removing titles), with this one's source and columns."""
+        return Catalog(frame.reset_index(drop=True), source=self.source, columns=self.columns)
 
     def fingerprint(self) -> str:
         """A SHA-256 of the normalised content, recorded in every model built from this catalog."""
@@ -200,43 +209,6 @@ class Catalog:
         return cls(frame, source=source, skipped=skipped, notes=notes, columns={k: str(v) for k, v in columns.items()})
 
 
-def safe_file_name(name: str) -> str:
-    """A name an uploaded file can be written under: no directories, no odd characters, its type kept.
-
-    >>> safe_file_name("../../etc/passwd.csv"), safe_file_name("My Films (2024).TSV"), safe_file_name("..")
-    ('passwd.csv', 'My-Films-2024.tsv', 'catalog')
-    """
-    stem, _, suffix = Path(name.replace("\\", "/")).name.rpartition(".")
-    if not stem:
-        stem, suffix = suffix, ""
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-") or "catalog"
-    suffix = re.sub(r"[^A-Za-z0-9]+", "", suffix).lower()
-    return f"{stem[:60]}.{suffix}" if suffix else stem[:60]
-
-
-def load_catalog(path: str | Path) -> Catalog:
-    """Read a catalog file: CSV, TSV, JSON Lines (or a JSON array) or Parquet.
-
-    MovieLens ``movies.csv`` is understood (year inside the title, pipe-separated genres), and a
-    ``tags.csv`` beside it supplies keywords.
-
-    Raises
-    ------
-    CatalogError
-        Naming the file, and the row and field where one is at fault.
-    """
-    path = Path(path)
-    source = path.name
-    if not path.is_file():
-        raise CatalogError(str(path), "no such file")
-    raw = _read_table(path, source)
-    catalog = Catalog.from_frame(raw, source=source)
-    tags = path.with_name("tags.csv")
-    if path.name == "movies.csv" and tags.is_file():
-        _attach_movielens_tags(catalog, _read_table(tags, tags.name))
-    return catalog
-
-
 def recognise_columns(columns: Iterable[str], source: str) -> dict[str, str]:
     """Map each field to the catalog column that holds it.
 
@@ -290,7 +262,7 @@ def normalise_kind(value: object) -> str:
     ('series', 'movie', 'short')
     """
     text = normalise_text(value).lower()
-    return KINDS.get(re.sub(r"[^a-z]", "", text), text)
+    return KIND_LABELS.get(re.sub(r"[^a-z]", "", text), text)
 
 
 def parse_labels(value: object) -> list[str]:
@@ -330,7 +302,7 @@ def parse_year(value: object) -> int | None:
         return int(value)
     if isinstance(value, float):
         return None if np.isnan(value) or value != int(value) else int(value)
-    match = _YEAR.search(normalise_text(value))
+    match = _YEAR_IN_TEXT.search(normalise_text(value))
     return int(match.group(1)) if match else None
 
 
@@ -375,93 +347,3 @@ def _restore_article(title: str) -> str:
     article = match.group("article")
     space = "" if article.endswith("'") else " "
     return f"{article}{space}{match.group('rest')}"
-
-
-SUFFIXES = (".csv", ".txt", ".tsv", ".tab", ".jsonl", ".ndjson", ".json", ".parquet", ".pq")
-
-
-def _read_table(path: Path, source: str) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise CatalogError(source, f"unsupported file type {suffix or '(none)'!r}; use {', '.join(SUFFIXES)}")
-    try:
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        if suffix in (".jsonl", ".ndjson", ".json"):
-            return _read_json(path, source)
-        sep = "\t" if suffix in (".tsv", ".tab") else ","
-        width = _check_header(path, sep, source)
-        with warnings.catch_warnings():  # a row with more cells than the header: refused, never cut or shifted
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            try:
-                return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                   index_col=False)  # fmt: skip
-            except pd.errors.ParserWarning:
-                _refuse_wide_row(path, sep, width, source)
-    except UnicodeDecodeError as err:
-        line = path.read_bytes()[: err.start].count(b"\n") + 1
-        raise CatalogError(
-            source, f"line {line} is not UTF-8 text (byte {err.start}); save the file as UTF-8"
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise CatalogError(source, "the file is empty") from None
-    except pd.errors.ParserError as err:
-        raise CatalogError(source, f"not a valid {suffix.lstrip('.').upper() or 'CSV'} table: {err}") from None
-    except (OSError, ValueError) as err:
-        raise CatalogError(source, f"cannot be read as a catalog: {str(err).splitlines()[0]}") from None
-
-
-def _check_header(path: Path, sep: str, source: str) -> int:
-    """Refuse a header naming one column twice (pandas would quietly rename the second); return its width."""
-    with path.open(encoding="utf-8-sig", newline="") as lines:
-        header = next(csv.reader(lines, delimiter=sep), [])
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            raise CatalogError(source, f"the header names column {name!r} twice", field=name)
-        seen.add(name)
-    return len(header)
-
-
-def _refuse_wide_row(path: Path, sep: str, width: int, source: str) -> None:
-    with path.open(encoding="utf-8-sig", newline="") as lines:
-        for row, cells in enumerate(csv.reader(lines, delimiter=sep)):
-            if len(cells) > width:
-                raise CatalogError(source, f"{len(cells)} cells where the header names {width} columns", row=row)
-    raise CatalogError(source, f"a row has more cells than the header's {width} columns")
-
-
-def _read_json(path: Path, source: str) -> pd.DataFrame:
-    text = path.read_text(encoding="utf-8-sig")
-    if text.lstrip().startswith("["):
-        records = json.loads(text)
-    else:
-        records = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as err:
-                    raise CatalogError(source, f"line {number} is not valid JSON ({err.msg})") from None
-    if not all(isinstance(record, dict) for record in records):
-        raise CatalogError(source, "each JSON record must be an object with named fields")
-    return pd.DataFrame.from_records(records)
-
-
-def _attach_movielens_tags(catalog: Catalog, tags: pd.DataFrame) -> None:
-    """Use MovieLens user tags as keywords, most frequent first."""
-    if not {"movieId", "tag"} <= set(tags.columns):
-        catalog.notes.append("tags.csv: no movieId/tag columns; ignored")
-        return
-    tags = tags.assign(tag=tags["tag"].map(normalise_text).str.lower())
-    tags = tags[tags["tag"] != ""]
-    counts = tags.groupby(["movieId", "tag"]).size().reset_index(name="n")
-    counts = counts.sort_values(["movieId", "n", "tag"], ascending=[True, False, True])
-    by_movie = counts.groupby("movieId")["tag"].apply(list).to_dict()
-    frame = catalog.frame
-    frame["keywords"] = [
-        list(dict.fromkeys(keywords + by_movie.get(movie_id, [])))
-        for movie_id, keywords in zip(frame["id"], frame["keywords"], strict=True)
-    ]
-    catalog.notes = [note for note in catalog.notes if not note.startswith("keywords:")]
-    catalog.notes.append(f"tags.csv: keywords from {len(tags)} tags on {len(by_movie)} titles")

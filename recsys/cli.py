@@ -15,13 +15,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from recsys.catalog import Catalog, load_catalog
+from recsys.catalog import Catalog
 from recsys.default import default_model
 from recsys.encoding import PRECISIONS
 from recsys.engine import Hit, MovieSearch
 from recsys.errors import QueryError, RecsysError
 from recsys.evaluate import read_jsonl, read_queries, score_runs
-from recsys.index import KINDS
+from recsys.files import load_catalog
+from recsys.index import INDEX_TYPES
 from recsys.train import TrainConfig, train_catalog
 
 
@@ -144,7 +145,7 @@ def _catalog_command(commands, name: str, help_text: str) -> argparse.ArgumentPa
     command.add_argument("--quiet", action="store_true", help="no progress bars")
     command.add_argument(
         "--index",
-        choices=KINDS,
+        choices=INDEX_TYPES,
         default="auto",
         help="key store: flat (exact) or hnsw-sq8 (approximate graph search, 8-bit keys); "
         "auto picks flat up to 200,000 titles (default: auto)",
@@ -175,7 +176,7 @@ def _model_option(command: argparse.ArgumentParser) -> None:
         "--model",
         default="default",
         metavar="DIR|default",
-        help="model directory (default: the project's model of data/movies.csv, built on first use)",
+        help="model directory (default: the model of recsys's own catalog, built on first use)",
     )
 
 
@@ -212,15 +213,16 @@ def _run_check(args: argparse.Namespace) -> None:
 
 
 def _print_index(model: MovieSearch) -> None:
-    found = model.keys.describe()
-    if model.keys.exact:
+    keys = model.store.keys
+    found = keys.describe()
+    if keys.exact:
         print(f"  key store: flat inner product, exact ({found['rows']:,} keys)")
     else:
         print(f"  key store: HNSW-SQ8, approximate ({found['rows']:,} keys, {found['links']} links per key, "
               f"search depth {found['depth']})")  # fmt: skip
-    encoder = model.text_encoder
+    encoder = model.encoder
     print(f"  descriptions encoded in {encoder.document_precision} (precision setting: {encoder.precision})")
-    if model.words is None:
+    if model.store.words is None:
         print("  no word store: explanations encode the descriptions they show")
 
 
@@ -254,7 +256,8 @@ def _run_train(args: argparse.Namespace) -> None:
         f"saved to {args.out}"
     )
     print(f"  validation nDCG@10: {validation}; serving the {model.metrics['chosen']} head")
-    print(f"  lexical weight {model.settings.lexical_weight}, genre boost {model.settings.genre_boost}")
+    settings = model.scorer.settings
+    print(f"  lexical weight {settings.lexical_weight}, genre boost {settings.genre_boost}")
     _print_index(model)
     if "fine_tune" in model.metrics:
         tuned = model.metrics["fine_tune"]

@@ -1,44 +1,52 @@
-"""The project's default model: trained on ``data/movies.csv`` the first time it is needed, then cached.
+"""The project's default model: trained on its own catalog the first time it is needed, then cached.
 
-It is written to ``models/default`` beside the package (or to ``$RECSYS_DEFAULT_MODEL``) and rebuilt
-only when the catalog changed or the model was written by an older recsys. Several processes asking at
-once build it once: the others wait on a lock file and then load it.
+The catalog ships inside the package (``recsys/data/movies.csv``). The model is written under the recsys
+home, ``$RECSYS_HOME`` or the user's cache directory (``~/.cache/recsys`` on Linux), and rebuilt only when
+the catalog changed or the model was written by another version of the format. Several processes asking
+at once build it once: the others wait on a lock file and then load it.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+from importlib.resources import files
 from pathlib import Path
 
-from recsys import artifacts
-from recsys.catalog import load_catalog
-from recsys.errors import ModelError
-from recsys.explain import current_words_file
-from recsys.progress import Progress
+import platformdirs
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CATALOG = ROOT / "data" / "movies.csv"
+from recsys import modeldir
+from recsys.errors import ModelError
+from recsys.files import load_catalog
+from recsys.progress import Progress
+from recsys.words import WORDS_VERSION
+
+DEFAULT_CATALOG = Path(str(files("recsys") / "data" / "movies.csv"))
+
+
+def recsys_home() -> Path:
+    """Where recsys keeps the models it makes: ``$RECSYS_HOME``, or the user's cache directory for recsys."""
+    return Path(os.environ.get("RECSYS_HOME") or platformdirs.user_cache_dir("recsys"))
 
 
 def default_model_dir() -> Path:
-    """Where the default model lives: ``$RECSYS_DEFAULT_MODEL``, or ``models/default`` in the project."""
-    return Path(os.environ.get("RECSYS_DEFAULT_MODEL") or ROOT / "models" / "default")
+    """The default model's directory: ``models/default`` under :func:`recsys_home`."""
+    return recsys_home() / "models" / "default"
 
 
 def default_model(progress: Progress = False) -> Path:
-    """The default model's directory, built first if missing or stale (about 40 s on 2 CPU cores).
+    """The default model's directory, built first if missing or stale (about a minute on 2 CPU cores).
 
-    It is what ``recsys train data/movies.csv --out models/default --init none`` writes.
+    It is what ``recsys train recsys/data/movies.csv --out DIR --init none`` writes.
 
     Raises
     ------
     ModelError
-        If the project's catalog is not there (recsys installed without its source tree).
+        If the package's catalog is missing (a broken install).
     """
     path = default_model_dir()
     if not DEFAULT_CATALOG.is_file():
-        raise ModelError(f"{DEFAULT_CATALOG}: the default catalog is missing; give a model directory instead")
+        raise ModelError(f"{DEFAULT_CATALOG}: the default catalog is missing; reinstall recsys")
     fingerprint = load_catalog(DEFAULT_CATALOG).fingerprint()
     if _is_current(path, fingerprint):
         return path
@@ -54,11 +62,8 @@ def default_model(progress: Progress = False) -> Path:
 
 def _is_current(path: Path, fingerprint: str) -> bool:
     try:
-        config = artifacts.read_config(path)
+        config = modeldir.read_config(path)
     except ModelError:
         return False
-    return (
-        bool(current_words_file(config))
-        and "encoding" in config  # models before it encoded descriptions in float32 only
-        and config.get("catalog", {}).get("fingerprint") == fingerprint
-    )
+    words = config["store"].get("words") or {}
+    return words.get("version") == WORDS_VERSION and config["catalog"].get("fingerprint") == fingerprint

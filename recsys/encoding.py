@@ -17,12 +17,18 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
 
+from recsys.errors import ModelError, QueryError
+from recsys.modeldir import sha256
+from recsys.pretrained import PRETRAINED_NAME, PRETRAINED_PACKAGE, pretrained_dir
 from recsys.progress import Progress, progress_bar
 from recsys.tokenizer import TokenBatch, Tokenizer
-from recsys.transformer import Encoder, mean_pool
+from recsys.transformer import Encoder, EncoderConfig, mean_pool
 
 PRECISIONS = ("auto", "float32", "bfloat16")
+TOKENIZER_FILE = "tokenizer.json"
+WEIGHTS_FILE = "weights.safetensors"  # only for weights that are not the pretrained ones
 
 
 class TokenStates(NamedTuple):
@@ -33,8 +39,8 @@ class TokenStates(NamedTuple):
     word_ids: list[int | None]
     offsets: list[tuple[int, int]]
     rollout: torch.Tensor | None = None  # (T, T) how much each final state drew on each input token
-    attention: torch.Tensor | None = None  # (L, nh, T, T) every layer's self-attention, if asked for
-    tokens: list[str] | None = None  # the word pieces, if attention was asked for
+    self_attention: torch.Tensor | None = None  # (L, nh, T, T) every layer's self-attention, if asked for
+    tokens: list[str] | None = None  # the word pieces, if self-attention was asked for
 
 
 class TextEncoder:
@@ -77,6 +83,44 @@ class TextEncoder:
         """The all-MiniLM-L6-v2 tokenizer and encoder."""
         return cls(Tokenizer.pretrained(), Encoder.pretrained())
 
+    def save(self, folder: Path) -> dict:
+        """Write the tokenizer, and the weights unless they are the pretrained ones; return the config section."""
+        folder.mkdir()
+        self.tokenizer.save(folder / TOKENIZER_FILE)
+        encoder = self.encoder
+        if encoder.pretrained_name == PRETRAINED_NAME:
+            weights: dict | str = {"pretrained": PRETRAINED_NAME, "package": PRETRAINED_PACKAGE,
+                                   "sha256": sha256(pretrained_dir() / "model.safetensors")}  # fmt: skip
+        else:
+            save_file(encoder.state_dict(), folder / WEIGHTS_FILE)
+            weights = WEIGHTS_FILE
+        return {"architecture": encoder.config.to_dict(), "weights": weights,
+                "max_length": self.tokenizer.max_length, "precision": self.precision,
+                "documents": self.document_precision}  # fmt: skip
+
+    @classmethod
+    def load(cls, folder: Path, section: dict) -> TextEncoder:
+        """Read an encoder written by :meth:`save`, with its config section.
+
+        Raises
+        ------
+        ModelError
+            If the pretrained weights it names are not the installed ones.
+        """
+        weights = section["weights"]
+        if isinstance(weights, dict):
+            if sha256(pretrained_dir() / "model.safetensors") != weights.get("sha256"):
+                raise ModelError(
+                    f"{folder.parent}: built with other {weights.get('pretrained')} weights than "
+                    f"the installed {PRETRAINED_PACKAGE} ships; rebuild the model"
+                )
+            encoder = Encoder.pretrained()
+        else:
+            encoder = Encoder(EncoderConfig(**section["architecture"]))
+            encoder.load_state_dict(load_file(folder / weights))
+        tokenizer = Tokenizer.from_file(folder / TOKENIZER_FILE, section["max_length"])
+        return cls(tokenizer, encoder, precision=section["precision"])
+
     @property
     def dim(self) -> int:
         """Embedding width."""
@@ -112,27 +156,41 @@ class TextEncoder:
                 bar.update(len(rows))
         return out if per_text is None else (out, extra)
 
-    def token_states(self, texts: Sequence[str], attention: bool = False, documents: bool = False) -> list[TokenStates]:
+    def token_states(
+        self, texts: Sequence[str], self_attention: bool = False, documents: bool = False
+    ) -> list[TokenStates]:
         """Final-layer token states and rollout of each text (one batched pass), for explanations.
 
-        With ``attention``, every layer's self-attention maps and the word pieces come too; ``documents``
-        encodes at the document precision, as :meth:`embed` does.
+        With ``self_attention``, every layer's self-attention maps and the word pieces come too;
+        ``documents`` encodes at the document precision, as :meth:`embed` does.
         """
         batch = self.tokenizer.encode(texts)
         with self._arithmetic(documents):
             output = self.encoder(
-                batch.input_ids, batch.attention_mask, return_attention=attention, return_rollout=True
+                batch.input_ids, batch.attention_mask, return_attention=self_attention, return_rollout=True
             )
         found = self._split(texts, batch, output)
-        if not attention:
+        if not self_attention:
             return found
         maps = torch.stack(output.attention, 1)  # (B, L, nh, T, T)
         return [
             states._replace(
-                attention=maps[i, :, :, : len(states.states), : len(states.states)].clone(), tokens=batch.tokens[i]
+                self_attention=maps[i, :, :, : len(states.states), : len(states.states)].clone(), tokens=batch.tokens[i]
             )
             for i, states in enumerate(found)
         ]
+
+    def self_attention_maps(self, text: str) -> TokenStates:
+        """The encoder's own self-attention for a text: ``self_attention`` ``(layers, heads, T, T)`` and ``tokens``.
+
+        Raises
+        ------
+        QueryError
+            For an empty text.
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise QueryError("there is no text to show the self-attention of")
+        return self.token_states([text], self_attention=True)[0]
 
     def _arithmetic(self, documents: bool) -> contextlib.AbstractContextManager:
         """Inference mode, in bfloat16 autocast for documents when that is their precision."""

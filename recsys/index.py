@@ -28,7 +28,7 @@ class Neighbours(NamedTuple):
 
 
 FLAT_LIMIT = 200_000  # above this many keys, "auto" picks HNSW-SQ8
-KINDS = ("auto", "flat", "hnsw-sq8")
+INDEX_TYPES = ("auto", "flat", "hnsw-sq8")
 HNSW_LINKS = 32  # graph neighbours per key (M)
 HNSW_BUILD_DEPTH = 128  # efConstruction: at 1M keys, 64 needed search depth 2048 (~5 ms) for recall 0.95
 
@@ -86,10 +86,10 @@ class KeyStore:
     def build(
         cls, keys: np.ndarray, progress: Progress = False, kind: str = "auto", chunk: int = 16384, seed: int = 0
     ) -> KeyStore:
-        """Index keys ``(N, D)``; row ``i`` gets id ``i``. ``kind`` is one of :data:`KINDS`."""
+        """Index keys ``(N, D)``; row ``i`` gets id ``i``. ``kind`` is one of :data:`INDEX_TYPES`."""
         keys = _as_matrix(keys, "keys")
-        if kind not in KINDS:
-            raise ValueError(f"unknown index kind {kind!r}; choose one of {', '.join(KINDS)}")
+        if kind not in INDEX_TYPES:
+            raise ValueError(f"unknown index kind {kind!r}; choose one of {', '.join(INDEX_TYPES)}")
         kind = choose_kind(len(keys)) if kind == "auto" else kind
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(keys.shape[1]) if kind == "flat" else _hnsw(keys, seed))
         with progress_bar(progress, len(keys), "indexing", "key") as bar:

@@ -1,8 +1,8 @@
-"""Retraining in the background while the served model keeps answering.
+"""Long work in the background while the served model keeps answering: retraining, indexing a catalog.
 
-A :class:`RetrainJob` trains a new head on the served model's catalog in a thread, writes the new model
-atomically to a fresh directory, and offers it only when it finished and beat the served head on the
-held-out titles. Until then, and after any failure, the served model is untouched.
+A job runs in a daemon thread, reports its progress (stage, steps done, validation figures) for a live
+progress bar, and writes its model atomically to a fresh directory. Until it has finished, and after any
+failure, the served model is untouched.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from recsys.catalog import Catalog
 from recsys.engine import MovieSearch
 from recsys.errors import RecsysError
 from recsys.train import TrainConfig, train
@@ -19,13 +20,14 @@ from recsys.train import TrainConfig, train
 
 @dataclass
 class JobState:
-    """What a retraining job is doing; read it from any thread.
+    """What a job is doing; read it from any thread.
 
     Attributes
     ----------
     status : str
-        ``"running"``, ``"better"`` (a new model is ready in ``result``), ``"not better"`` (the served
-        head stays) or ``"failed"`` (``error`` says why).
+        ``"running"``; then ``"done"`` (an index job: the model is in ``result``), ``"better"`` (a retrain
+        job: a new model is ready in ``result``), ``"not better"`` (the served head stays) or ``"failed"``
+        (``error`` says why).
     stage, done, total : str, int, int
         The current step ("training head", 120 of 3,880).
     validation : list of float
@@ -44,27 +46,16 @@ class JobState:
     seconds: float = 0.0
 
 
-class RetrainJob:
-    """Retrain ``served`` on its own catalog in a daemon thread.
+class BackgroundJob:
+    """Runs :meth:`work` in a daemon thread, recording progress, outcome and failure in :class:`JobState`."""
 
-    Parameters
-    ----------
-    served : MovieSearch
-        The model serving now; it is read, never changed.
-    out : Path
-        Directory the new model is written to (atomically) if it is better.
-    config : TrainConfig, optional
-        Training settings; the served head is the starting point and one of the candidates.
-    """
-
-    def __init__(self, served: MovieSearch, out: Path, config: TrainConfig | None = None):
-        self.served, self.out, self.config = served, Path(out), config or TrainConfig()
+    def __init__(self) -> None:
         self.state = JobState()
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="recsys-retrain", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"recsys-{type(self).__name__}", daemon=True)
 
-    def start(self) -> RetrainJob:
-        """Start training; returns at once."""
+    def start(self) -> BackgroundJob:
+        """Start the job; returns at once."""
         self._thread.start()
         return self
 
@@ -78,6 +69,10 @@ class RetrainJob:
         with self._lock:
             return JobState(**{**vars(self.state), "validation": list(self.state.validation)})
 
+    def work(self) -> dict:
+        """Do the job; return the state's fields to set when it ends (``status`` at least)."""
+        raise NotImplementedError
+
     def _report(self, stage: str, done: int, total: int, figures: dict) -> None:
         with self._lock:
             self.state.stage, self.state.done, self.state.total = stage, done, total
@@ -87,19 +82,54 @@ class RetrainJob:
     def _run(self) -> None:
         started = time.perf_counter()
         try:
-            model = train(self.served, self.config, progress=self._report, init=self.served)
-            scores = model.metrics["validation"]
-            better = model.metrics["chosen"] != "start" and scores[model.metrics["chosen"]] > scores["start"]
-            if better:
-                model.save(self.out)
+            outcome = self.work()
             with self._lock:
-                self.state.served_validation = scores["start"]
-                self.state.new_validation = scores[model.metrics["chosen"]]
-                self.state.result = self.out if better else None
-                self.state.status = "better" if better else "not better"
+                for name, value in outcome.items():
+                    setattr(self.state, name, value)
         except (RecsysError, ValueError, RuntimeError, OSError) as err:
             with self._lock:
                 self.state.status, self.state.error = "failed", f"{type(err).__name__}: {err}"
         finally:
             with self._lock:
                 self.state.seconds = round(time.perf_counter() - started, 1)
+
+
+class RetrainJob(BackgroundJob):
+    """Retrain ``served`` on its own catalog; the new model is written to ``out`` only if it is better.
+
+    Parameters
+    ----------
+    served : MovieSearch
+        The model serving now; it is read, never changed.
+    out : Path
+        Directory the new model is written to (atomically) if it beat the served head on held-out titles.
+    config : TrainConfig, optional
+        Training settings; the served head is the starting point and one of the candidates.
+    """
+
+    def __init__(self, served: MovieSearch, out: Path, config: TrainConfig | None = None):
+        super().__init__()
+        self.served, self.out, self.config = served, Path(out), config or TrainConfig()
+
+    def work(self) -> dict:
+        """Train, and save the new model if its head beat the served one."""
+        model = train(self.served, self.config, progress=self._report, init=self.served)
+        scores, chosen = model.metrics["validation"], model.metrics["chosen"]
+        better = chosen != "start" and scores[chosen] > scores["start"]
+        if better:
+            model.save(self.out)
+        return {"served_validation": scores["start"], "new_validation": scores[chosen],
+                "result": self.out if better else None, "status": "better" if better else "not better"}  # fmt: skip
+
+
+class IndexJob(BackgroundJob):
+    """Index a catalog with a base model's encoder, head and settings; the model is written to ``out``."""
+
+    def __init__(self, catalog: Catalog, base: MovieSearch, out: Path):
+        super().__init__()
+        self.catalog, self.base, self.out = catalog, base, Path(out)
+
+    def work(self) -> dict:
+        """Encode and index the catalog, then save the model."""
+        MovieSearch.build(self.catalog, base=self.base, progress=self._report).save(self.out)
+        return {"result": self.out, "status": "done"}

@@ -12,49 +12,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-# Canonical genres and the words that name them in queries and in catalogs' genre labels.
-GENRE_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "Action": ("action",),
-    "Adventure": ("adventure", "adventures"),
-    "Animation": ("animation", "animated", "cartoon", "cartoons", "anime"),
-    "Comedy": ("comedy", "comedies", "comedic", "funny", "humor", "humour", "sitcom", "sitcoms", "stand-up", "rom-com"),
-    "Crime": ("crime", "crimes", "gangster", "gangsters", "police", "cop"),
-    "Documentary": ("documentary", "documentaries", "docuseries", "docudrama"),
-    "Drama": ("drama", "dramas", "dramatic"),
-    "Family": ("family", "kids", "kid", "children", "childrens", "child"),
-    "Fantasy": ("fantasy", "fantasies"),
-    "History": ("history", "historical", "period"),
-    "Horror": ("horror", "scary"),
-    "Music": ("music", "musical", "musicals", "concert"),
-    "Mystery": ("mystery", "mysteries", "whodunit", "whodunnit"),
-    "Romance": ("romance", "romantic", "romances", "love story", "rom-com"),
-    "Science Fiction": ("sci-fi", "scifi", "sci fi", "science fiction", "science-fiction"),
-    "Thriller": ("thriller", "thrillers", "suspense"),
-    "War": ("war", "wartime"),
-    "Western": ("western", "westerns", "cowboy", "cowboys"),
-    "Sport": ("sport", "sports"),
-    "Reality": ("reality",),
-}
-# How a genre reads as an adjective in a generated query ("romantic comedy", "animated series").
-GENRE_ADJECTIVES = {"Romance": "romantic", "Animation": "animated", "Science Fiction": "sci-fi"}
-# Genre words that are also everyday nouns ("a mafia family saga", "a period of grief"): read as genres only
-# when the query names nothing else.
-AMBIGUOUS_GENRE_WORDS = frozenset({"family", "period"})
-KIND_WORDS = {
-    "series": ("series", "tv series", "tv show", "tv shows", "show", "shows", "miniseries", "tv"),
-    "movie": ("movie", "movies", "film", "films", "feature"),
-}
-STOP_WORDS = frozenset(
-    "a an the of about for with and or in on from to at by some any me i want watch like".split()  # noqa: SIM905
-    + "good best great top new old something that this".split()  # noqa: SIM905
+from recsys.vocabulary import (
+    AMBIGUOUS_GENRE_WORDS,
+    GENRE_ADJECTIVES,
+    GENRE_SYNONYMS,
+    KIND_QUERY_WORDS,
+    QUERY_STOP_WORDS,
 )
+
 _DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
                  "seventies": 1970, "eighties": 1980, "nineties": 1990}  # fmt: skip
 _FULL_DECADE = re.compile(r"(?<![\w'])(1[89]\d0|20[0-2]0)'?s\b")
 _SHORT_DECADE = re.compile(r"(?<![\w])'?(\d)0'?s\b")
 _RANGE = re.compile(r"\b(?:between|from)?\s*(1[89]\d\d|20\d\d)\s*(?:-|–|to|and)\s*(1[89]\d\d|20\d\d)\b")
 _BOUND = re.compile(r"\b(before|until|pre|after|since|post)[\s-]+(1[89]\d\d|20\d\d)\b")
-_YEAR = re.compile(r"\b(?:(in|from|of|year)\s+)?(1[89]\d\d|20[0-2]\d)\b")
+_YEAR_PHRASE = re.compile(r"\b(?:(in|from|of|year)\s+)?(1[89]\d\d|20[0-2]\d)\b")
 
 
 @dataclass
@@ -131,7 +103,7 @@ class QueryParser:
         for label in sorted(set(labels)):
             for genre in label_genres(label):
                 self.labels_by_genre.setdefault(genre, []).append(label)
-        self.kinds = {k for k in kinds if k in KIND_WORDS}
+        self.kinds = {k for k in kinds if k in KIND_QUERY_WORDS}
         self.predictable = set(predictable)
 
     def parse(self, query: str) -> Intents:
@@ -158,9 +130,9 @@ class QueryParser:
                 intents.predicted.append(genre)
                 intents.explained.append(f"genre: {genre} (predicted from descriptions), from '{found}'")
                 remaining = _remove_phrase(remaining, found)
-        content = [w for w in remaining.split() if w not in STOP_WORDS]
+        content = [w for w in remaining.split() if w not in QUERY_STOP_WORDS]
         intents.genre_only = bool(intents.genres or intents.predicted) and not content
-        has_words = any(w not in STOP_WORDS for w in text.split())
+        has_words = any(w not in QUERY_STOP_WORDS for w in text.split())
         intents.text = " ".join(text.split()) if has_words else " ".join(query.split())
         return intents
 
@@ -183,7 +155,7 @@ class QueryParser:
             digit = int(match.group(1))  # '00s and '10s are this century; '20s is read as the 1920s
             decade = 2000 + 10 * digit if digit < 2 else 1900 + 10 * digit
             intents.years = (decade, decade + 9)
-        elif (match := _YEAR.search(text)) and match.group(1):
+        elif (match := _YEAR_PHRASE.search(text)) and match.group(1):
             intents.years = (int(match.group(2)), int(match.group(2)))
         else:
             return text
@@ -198,7 +170,7 @@ class QueryParser:
     def _read_kind(self, text: str, intents: Intents) -> str:
         if len(self.kinds) < 2:
             return text
-        for kind, words in KIND_WORDS.items():
+        for kind, words in KIND_QUERY_WORDS.items():
             found = next((w for w in sorted(words, key=len, reverse=True) if _has_phrase(text, w)), None)
             if found:
                 intents.kind = kind
@@ -226,7 +198,7 @@ def _genre_words(text: str) -> dict[str, str]:
     for word in found.values():
         if word not in AMBIGUOUS_GENRE_WORDS:
             others = _remove_phrase(others, word)
-    if any(w not in STOP_WORDS and w not in AMBIGUOUS_GENRE_WORDS for w in others.split()):
+    if any(w not in QUERY_STOP_WORDS and w not in AMBIGUOUS_GENRE_WORDS for w in others.split()):
         found = {genre: word for genre, word in found.items() if word not in AMBIGUOUS_GENRE_WORDS}
     return found
 

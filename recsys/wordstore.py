@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from recsys.explain import WordVectors
+from recsys.words import WordVectors
 
 INDEX_FILE = "index.safetensors"
 

@@ -1,11 +1,11 @@
-"""Regenerate the figures in data/README.md (the data card of the project's own catalog).
+"""Regenerate the figures in recsys/data/README.md (the data card of the project's own catalog).
 
-    python scripts/catalog_card.py            # rewrite the generated sections of data/README.md
-    python scripts/catalog_card.py --check    # exit 1 if the counts in data/README.md are stale
+    python scripts/catalog_card.py            # rewrite the generated sections of recsys/data/README.md
+    python scripts/catalog_card.py --check    # exit 1 if the counts in recsys/data/README.md are stale
     python scripts/catalog_card.py --crosscheck ../shared/data/movielens-small/movies.csv
 
-The counts section is derived from data/movies.csv alone; the queries section searches with the default
-model (models/default); the cross-check compares years and genres with MovieLens.
+The counts section is derived from recsys/data/movies.csv alone; the queries section searches with the default
+model; the cross-check compares years and genres with MovieLens.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOG = ROOT / "data" / "movies.csv"
-CARD = ROOT / "data" / "README.md"
+CATALOG = ROOT / "recsys" / "data" / "movies.csv"
+CARD = ROOT / "recsys" / "data" / "README.md"
 GENRES = (
     "Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary", "Drama", "Family", "Fantasy", "History",
     "Horror", "Music", "Mystery", "Romance", "Science Fiction", "Thriller", "War", "Western",
@@ -66,7 +66,7 @@ def queries_markdown(catalog) -> str:
 
     model = MovieSearch.load(default_model(progress=True))
     if model.catalog.fingerprint() != catalog.fingerprint():
-        raise SystemExit("models/default was built from another version of data/movies.csv: rebuild it first")
+        raise SystemExit("the default model was built from another version of recsys/data/movies.csv: rebuild it first")
     lines = []
     for query in QUERIES:
         hits = model.search(query, k=5)

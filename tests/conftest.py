@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the sentence-transformers reference must never reach a hub
+from benchmarks.common import ROOT, SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the sentence-transformers reference must never reach a hub
+# Models the tests build (the default model among them) go here, not to the user's cache; kept between runs.
+os.environ.setdefault("RECSYS_HOME", str(ROOT / ".test-home"))
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +23,7 @@ def small_catalog_path() -> Path:
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"the shared real catalogs are not beside this clone ({SHARED_DATA})")
+        pytest.skip(f"the external catalogs are not at RECSYS_DATA ({SHARED_DATA})")
     return SHARED_DATA
 
 
@@ -49,7 +51,7 @@ def small_model(small_catalog_path, pretrained):
 
 @pytest.fixture(scope="session")
 def default_model():
-    """The project's model of data/movies.csv (built on first use, as the app and the CLI do)."""
+    """The model of recsys's own catalog (built on first use, as the app and the CLI do)."""
     from recsys import MovieSearch
     from recsys.default import default_model as build_or_find
 
@@ -60,7 +62,7 @@ def default_model():
 def app(default_model):
     """The Streamlit app under streamlit's AppTest, on the default model (built by that fixture)."""
     testing = pytest.importorskip("streamlit.testing.v1", reason="the dev extra installs streamlit")
-    at = testing.AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=180)
+    at = testing.AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.run()
     assert not at.exception, at.exception
     return at

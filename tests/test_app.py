@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from dataclasses import replace
+
+from recsys import MovieSearch
 
 
 def _page(at, name: str):
@@ -51,14 +55,19 @@ def test_more_like_this_and_recommendations_from_likes(app):
     assert sum(c.startswith("Because you liked") for c in captions) == 10
 
 
-def test_catalog_upload_is_checked_previewed_indexed_and_searched(app, small_catalog_path):
+def test_catalog_upload_is_checked_previewed_indexed_and_searched(app, small_catalog_path, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the app may keep the upload while reading it
     _page(app, "Catalog")
     app.file_uploader(key="catalog_upload").upload("../../small.csv", small_catalog_path.read_bytes()).run()
     assert "small.csv: 14 titles read, 0 rows skipped." in [s.value for s in app.success]
     assert "description ← `description`" in _markdown(app)
     app.button(key="index_catalog").click().run()
     assert not app.exception, app.exception
+    assert app.session_state["index_job"].wait(timeout=120).status == "done"  # indexed in the background
+    app.run()
+    assert "Indexed 14 titles. The Search page now searches small.csv." in [s.value for s in app.success]
     assert "uploads" in app.session_state["model_dir"] and "small" in app.session_state["model_dir"]
+    assert not list(tmp_path.iterdir())  # the uploaded file was removed once read
     _page(app, "Search")
     app.text_input(key="query").input("alien creature on a ship").run()
     assert "Star Harbor" in _markdown(app)
@@ -77,20 +86,42 @@ def _serve_small_model(app, small_model, tmp_path) -> str:
     return served
 
 
-def test_retraining_runs_in_the_background_and_swaps_only_a_better_model(app, small_model, tmp_path):
+def _trained_with(chosen: str, small_model):
+    """A stand-in for training whose outcome is fixed: the head ``chosen`` won on validation."""
+
+    def train(model, config, progress, init):
+        for epoch, score in enumerate([0.5, 0.6], start=1):
+            progress("training head", epoch, 2, {"validation": score})
+        validation = {"untrained": 0.4, "start": 0.5, "trained": 0.6 if chosen == "trained" else 0.45}
+        return replace(small_model, metrics={"validation": validation, "chosen": chosen})
+
+    return train
+
+
+def test_a_retrained_head_that_is_better_replaces_the_served_model(app, small_model, tmp_path, monkeypatch):
     served = _serve_small_model(app, small_model, tmp_path)
+    monkeypatch.setattr("recsys.jobs.train", _trained_with("trained", small_model))
     _page(app, "Retrain")
     app.button(key="start_retrain").click().run()
-    state = app.session_state["job"].wait(timeout=300)
+    state = app.session_state["job"].wait(timeout=60)
     app.run()
-    assert state.status in {"better", "not better"}
-    if state.status == "better":
-        assert app.session_state["model_dir"] == str(state.result) != served
-        assert any("The new model is serving now" in s.value for s in app.success)
-    else:
-        assert app.session_state["model_dir"] == served
-        assert any("keeps serving" in i.value for i in app.info)
-    assert len(app.get("vega_lite_chart")) == 1 or not state.validation  # the validation curve
+    assert state.status == "better" and state.validation == [0.5, 0.6]
+    assert app.session_state["model_dir"] == str(state.result) != served
+    assert MovieSearch.load(state.result).metrics["chosen"] == "trained"
+    assert any("0.5000 → 0.6000. The new model is serving now" in s.value for s in app.success)
+    assert len(app.get("vega_lite_chart")) == 1  # the validation curve
+
+
+def test_a_retrained_head_that_is_not_better_leaves_the_served_model(app, small_model, tmp_path, monkeypatch):
+    served = _serve_small_model(app, small_model, tmp_path)
+    monkeypatch.setattr("recsys.jobs.train", _trained_with("start", small_model))
+    _page(app, "Retrain")
+    app.button(key="start_retrain").click().run()
+    state = app.session_state["job"].wait(timeout=60)
+    app.run()
+    assert state.status == "not better" and state.result is None
+    assert app.session_state["model_dir"] == served
+    assert any("was not better on the held-out titles (0.5000 against 0.5000)" in i.value for i in app.info)
 
 
 def test_a_failed_retrain_leaves_the_served_model(app, small_model, tmp_path, monkeypatch):

@@ -3,8 +3,9 @@ import json
 import pandas as pd
 import pytest
 
-from recsys.catalog import Catalog, load_catalog
+from recsys.catalog import Catalog
 from recsys.errors import CatalogError
+from recsys.files import load_catalog
 
 
 def test_netflix_loads_with_every_row(shared_data):

@@ -1,11 +1,11 @@
-"""The default model, trained on data/movies.csv on first use as `recsys train data/movies.csv ...` does."""
+"""The default model, trained on recsys's own catalog on first use, as `recsys train CATALOG --init none` does."""
 
 import json
 
 import pytest
 
 from recsys import MovieSearch, load_catalog
-from recsys.default import default_model
+from recsys.default import DEFAULT_CATALOG, default_model
 
 
 @pytest.fixture(scope="module")
@@ -15,8 +15,8 @@ def shipped(default_model):
 
 def test_it_was_built_from_the_catalog_as_it_is_now(shipped):
     config = json.loads((default_model() / "config.json").read_text())
-    assert config["catalog"]["fingerprint"] == load_catalog("data/movies.csv").fingerprint()
-    assert shipped.settings.understand_queries
+    assert config["catalog"]["fingerprint"] == load_catalog(DEFAULT_CATALOG).fingerprint()
+    assert shipped.scorer.settings.understand_queries
 
 
 def _kinds(model, hits):
@@ -48,11 +48,11 @@ def test_what_was_understood_is_returned(shipped):
 def test_the_default_model_is_what_its_command_builds(tmp_path):
     from recsys.cli import main
 
-    assert main(["train", "data/movies.csv", "--out", str(tmp_path / "default"), "--init", "none", "--quiet"]) == 0
+    assert main(["train", str(DEFAULT_CATALOG), "--out", str(tmp_path / "default"), "--init", "none", "--quiet"]) == 0
     rebuilt = json.loads((tmp_path / "default" / "metrics.json").read_text())
     shipped = json.loads((default_model() / "metrics.json").read_text())
     assert rebuilt["chosen"] == shipped["chosen"]
     for name, score in shipped["validation"].items():
         assert rebuilt["validation"][name] == pytest.approx(score, abs=0.005)
     rebuilt_model = MovieSearch.load(tmp_path / "default")
-    assert rebuilt_model.settings == MovieSearch.load(default_model()).settings
+    assert rebuilt_model.scorer.settings == MovieSearch.load(default_model()).scorer.settings

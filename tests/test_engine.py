@@ -5,6 +5,7 @@ import pytest
 
 from recsys import CatalogError, MovieSearch, QueryError, load_catalog
 from recsys.errors import ModelError
+from recsys.scoring import Scorer
 
 
 def test_search_ranks_by_meaning(small_model):
@@ -49,13 +50,14 @@ def test_save_then_load_gives_the_same_results(small_model, tmp_path):
         "catalog.parquet",
         "config.json",
         "embeddings.safetensors",
+        "encoder",
         "head.safetensors",
         "keys.faiss",
         "lexical",
         "metrics.json",
-        "tokenizer.json",
         "words",
     ]
+    assert sorted(p.name for p in (directory / "encoder").iterdir()) == ["tokenizer.json"]  # pretrained weights
     assert not any(p.suffix in (".pkl", ".pt", ".bin", ".pickle") for p in directory.rglob("*"))
     loaded = MovieSearch.load(directory)
     for query in ["aliens", "a wedding in new york", "war"]:
@@ -69,7 +71,7 @@ def test_save_then_load_gives_the_same_results(small_model, tmp_path):
 def test_tiny_encoder_model_saves_its_own_weights(small_catalog_path, tmp_path):
     model = MovieSearch.build(load_catalog(small_catalog_path), encoder="tiny")
     model.save(tmp_path / "tiny")
-    assert (tmp_path / "tiny" / "encoder.safetensors").is_file()
+    assert (tmp_path / "tiny" / "encoder" / "weights.safetensors").is_file()
     loaded = MovieSearch.load(tmp_path / "tiny")
     assert loaded.search("gold in the desert", k=4) == model.search("gold in the desert", k=4)
 
@@ -106,38 +108,41 @@ def test_a_changed_file_or_newer_format_is_refused(small_model, tmp_path):
 
 def test_build_from_a_base_model_reuses_its_head(small_model, small_catalog_path):
     other = MovieSearch.build(load_catalog(small_catalog_path), base=small_model)
-    assert other.head is small_model.head
+    assert other.scorer.head is small_model.scorer.head
     assert other.search("aliens", k=3) == small_model.search("aliens", k=3)
 
 
 def test_an_hnsw_key_store_gives_the_flat_results_on_a_small_catalog(small_model, small_catalog_path, tmp_path):
     from dataclasses import replace
 
-    graph = MovieSearch.build(load_catalog(small_catalog_path), encoder=small_model.text_encoder, index="hnsw-sq8")
-    assert graph.keys.kind == "hnsw-sq8" and small_model.keys.kind == "flat"
+    graph = MovieSearch.build(load_catalog(small_catalog_path), encoder=small_model.encoder, index="hnsw-sq8")
+    assert graph.store.keys.kind == "hnsw-sq8" and small_model.store.keys.kind == "flat"
     queries = ["aliens on a ship", "a wedding", "war", "ghost in a house"]
     for query in queries:
         assert [h.id for h in graph.search(query, k=5)] == [h.id for h in small_model.search(query, k=5)]
     # With the BM25 term on, the graph proposes candidates and each is rescored exactly.
-    settings = replace(small_model.settings, lexical_weight=0.3)
-    flat, hnsw = small_model.with_head(small_model.head, settings), graph.with_head(graph.head, settings)
-    assert hnsw.keys.kind == "hnsw-sq8"
+    settings = replace(small_model.scorer.settings, lexical_weight=0.3)
+    flat, hnsw = (
+        small_model.with_scorer(Scorer(small_model.scorer.head, settings)),
+        graph.with_scorer(Scorer(graph.scorer.head, settings)),
+    )
+    assert hnsw.store.keys.kind == "hnsw-sq8"
     for query in queries:
         found, expected = hnsw.search(query, k=5), flat.search(query, k=5)
         assert [h.id for h in found] == [h.id for h in expected]
         assert [h.score for h in found] == pytest.approx([h.score for h in expected], abs=1e-5)
     loaded = MovieSearch.load(hnsw.save(tmp_path / "graph"))
-    assert loaded.keys.describe() == hnsw.keys.describe()
+    assert loaded.store.keys.describe() == hnsw.store.keys.describe()
     assert loaded.recommend(["m1"], k=3) == hnsw.recommend(["m1"], k=3)
 
 
 def test_an_hnsw_key_store_with_a_selective_filter_returns_what_exact_search_does(
     small_model, small_catalog_path, monkeypatch
 ):
-    import recsys.engine
+    import recsys.store
     from recsys.index import Neighbours
 
-    graph = MovieSearch.build(load_catalog(small_catalog_path), encoder=small_model.text_encoder, index="hnsw-sq8")
+    graph = MovieSearch.build(load_catalog(small_catalog_path), encoder=small_model.encoder, index="hnsw-sq8")
     filters = [{"genres": ["Drama"]}, {"kind": "series"}, {"years": (1960, 1985)}, {"genres": ["Western"]}]
 
     def same(query: str, k: int) -> None:
@@ -147,10 +152,10 @@ def test_an_hnsw_key_store_with_a_selective_filter_returns_what_exact_search_doe
             assert [h.score for h in found] == pytest.approx([h.score for h in expected], abs=1e-5)
 
     same("a love story", 4)  # few titles pass: every one is scored
-    monkeypatch.setattr(recsys.engine, "FILTERED_SCAN", 0)
+    monkeypatch.setattr(recsys.store, "FILTERED_SCAN", 0)
     same("a love story", 4)  # the graph searches with the filter
     nothing = Neighbours([np.empty(0, np.float32)], [np.empty(0, np.int64)])
-    monkeypatch.setattr(graph.keys, "search", lambda *args, **kwargs: nothing)
+    monkeypatch.setattr(graph.store.keys, "search", lambda *args, **kwargs: nothing)
     same("a love story", 4)  # the graph found too few: every allowed title is scored
 
 
@@ -162,15 +167,15 @@ def test_adding_and_removing_titles_equals_a_full_rebuild(small_model, small_cat
     first, rest = catalog.frame.iloc[:9], catalog.frame.iloc[9:]
     rest_path = tmp_path / "rest.csv"
     rest.assign(genres=rest["genres"].map("|".join), keywords=rest["keywords"].map("|".join)).to_csv(rest_path)
-    base = MovieSearch.build(Catalog(first.reset_index(drop=True)), encoder=small_model.text_encoder)
+    base = MovieSearch.build(Catalog(first.reset_index(drop=True)), encoder=small_model.encoder)
     directory = base.save(tmp_path / "model")
     assert main(["add", str(directory), str(rest_path), "--quiet"]) == 0
     assert main(["remove", str(directory), "m10", "m3"]) == 0
     assert "removed 2 titles" in capsys.readouterr().out
     updated = MovieSearch.load(directory)
     kept = catalog.frame[~catalog.frame["id"].isin(["m10", "m3"])].reset_index(drop=True)
-    rebuilt = MovieSearch.build(Catalog(kept), encoder=small_model.text_encoder)
-    assert updated.catalog.ids == rebuilt.catalog.ids and len(updated.keys) == len(updated.words) == 12
+    rebuilt = MovieSearch.build(Catalog(kept), encoder=small_model.encoder)
+    assert updated.catalog.ids == rebuilt.catalog.ids and len(updated.store.keys) == len(updated.store.words) == 12
     for query in ["aliens on a ship", "a wedding", "dance battle", "war", "haunted"]:
         found, expected = updated.search(query, k=5), rebuilt.search(query, k=5)
         assert [h.id for h in found] == [h.id for h in expected]

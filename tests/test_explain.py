@@ -1,11 +1,12 @@
 import json
+from dataclasses import replace
 
 import pytest
 import torch
 
-from recsys import MovieSearch, QueryError
+from recsys import QueryError
 from recsys.cli import main
-from recsys.explain import is_carrier
+from recsys.words import is_carrier
 
 QUERIES = ["sci-fi about first contact with aliens", "horror", "90s romantic comedy", "a boxer's last fight",
            "animated series for kids", "heist on a casino", "love story in paris", "Amélie 🎬 café"]  # fmt: skip
@@ -33,13 +34,13 @@ def test_explaining_a_search_reuses_stored_word_vectors(default_model, monkeypat
     query = "a heist in paris"
     hits = default_model.search(query, k=10)
     encoded = []
-    original = default_model.text_encoder.token_states
+    original = default_model.encoder.token_states
 
     def counting(texts, **options):
         encoded.extend(texts)
         return original(texts, **options)
 
-    monkeypatch.setattr(default_model.text_encoder, "token_states", counting)
+    monkeypatch.setattr(default_model.encoder, "token_states", counting)
     many = default_model.explain_many(query, [hit.id for hit in hits])
     assert encoded == [default_model.understand(query).text]  # the query only: no description is encoded again
     assert [round(e.score, 4) for e in many] == [round(hit.score, 4) for hit in hits]
@@ -48,14 +49,9 @@ def test_explaining_a_search_reuses_stored_word_vectors(default_model, monkeypat
 def test_stored_word_vectors_give_the_shares_of_encoding_again(small_model):
     query, movie_id = "alien creature on a ship", "m1"
     stored = small_model.explain(query, movie_id=movie_id)
-    fresh = MovieSearch(**{**vars_of(small_model), "words": None}).explain(query, movie_id=movie_id)
+    fresh = replace(small_model, store=replace(small_model.store, words=None)).explain(query, movie_id=movie_id)
     assert [w.word for w in stored.movie_words] == [w.word for w in fresh.movie_words]
     assert [w.share for w in stored.movie_words] == pytest.approx([w.share for w in fresh.movie_words], abs=2e-4)
-
-
-def vars_of(model):
-    names = ["catalog", "text_encoder", "head", "keys", "embeddings", "lexical", "settings", "template", "metrics"]
-    return {name: getattr(model, name) for name in names}
 
 
 def test_any_text_can_be_explained_and_words_come_from_it(small_model):
@@ -77,15 +73,15 @@ def test_a_query_of_stop_words_only_still_splits_exactly(small_model):
     assert sum(w.share for w in explanation.query_words) == pytest.approx(explanation.dense, abs=1e-6)
 
 
-def test_encoder_attention_maps_are_there_for_every_layer_and_head(small_model):
-    maps = small_model.attention_maps("A crew meets an alien.")
-    config = small_model.text_encoder.encoder.config
-    assert maps.attention.shape == (config.num_layers, config.num_heads, len(maps.tokens), len(maps.tokens))
+def test_encoder_self_attention_maps_are_there_for_every_layer_and_head(small_model):
+    maps = small_model.encoder.self_attention_maps("A crew meets an alien.")
+    config = small_model.encoder.encoder.config
+    assert maps.self_attention.shape == (config.num_layers, config.num_heads, len(maps.tokens), len(maps.tokens))
     ones = torch.ones(config.num_layers, config.num_heads, len(maps.tokens))
-    torch.testing.assert_close(maps.attention.sum(-1), ones)
+    torch.testing.assert_close(maps.self_attention.sum(-1), ones)
     assert maps.tokens[0] == "[CLS]" and "alien" in maps.tokens
     with pytest.raises(QueryError):
-        small_model.attention_maps("  ")
+        small_model.encoder.self_attention_maps("  ")
 
 
 def test_cli_explain_json_and_ranked_list(small_model, tmp_path, capsys):

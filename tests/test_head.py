@@ -39,7 +39,7 @@ def test_attention_output_is_the_weighted_sum_of_values():
     head = AttentionHead(HeadConfig(dim=16, num_heads=2, temperature=0.1))
     movies = _embeddings(6, dim=16)
     scores = torch.tensor([[0.9, 0.1, 0.5, -0.2, 0.3, 0.0]])
-    weights, output = head.attend(scores, head.values(movies))
+    weights, output = head.attention_weights(scores, head.values(movies))
     assert np.isclose(weights.sum().item(), 1.0)
     assert weights.argmax().item() == 0
     torch.testing.assert_close(output, weights @ movies)

@@ -1,4 +1,4 @@
-"""The project's own catalog, data/movies.csv: schema, vocabulary, counts, lengths, uniqueness, originality."""
+"""The project's own catalog, recsys/data/movies.csv: schema, vocabulary, counts, lengths, uniqueness, originality."""
 
 import csv
 import importlib.util

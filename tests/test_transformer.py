@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 import torch
 
 from recsys.encoding import TextEncoder
@@ -31,11 +30,11 @@ def test_embedding_does_not_depend_on_batch_padding():
     np.testing.assert_allclose(alone, padded, atol=1e-5)
 
 
-def _varied_texts(shared_data) -> list[str]:
-    import pandas as pd
+def _varied_texts() -> list[str]:
+    from recsys.default import DEFAULT_CATALOG
+    from recsys.files import load_catalog
 
-    frame = pd.read_csv(shared_data / "streaming" / "netflix_titles.csv", dtype=str, keep_default_na=False)
-    documents = (frame["title"] + ". " + frame["description"]).tolist()[:120]
+    documents = load_catalog(DEFAULT_CATALOG).documents()[:120]
     long_texts = [" ".join(documents[i : i + 12]) for i in range(0, 120, 12)]  # > 256 tokens: truncated
     queries = [
         "sci-fi",
@@ -71,9 +70,8 @@ def _varied_texts(shared_data) -> list[str]:
     return documents + long_texts + queries + odd + [d.upper() for d in documents[:70]]
 
 
-@pytest.mark.slow
-def test_minilm_reproduces_sentence_transformers(pretrained, sentence_transformer, shared_data):
-    texts = _varied_texts(shared_data)
+def test_minilm_reproduces_sentence_transformers(pretrained, sentence_transformer):
+    texts = _varied_texts()
     assert len(texts) >= 200
     ours = pretrained.embed(texts)
     reference = sentence_transformer.encode(texts, batch_size=32, normalize_embeddings=True)

@@ -22,7 +22,7 @@ def test_updates_link_the_saved_segments_and_append_new_ones(small_model, tmp_pa
     inode = first.stat().st_ino
     loaded = MovieSearch.load(directory)
     fewer = loaded.remove(["m2"])
-    assert fewer.words.stored_words == loaded.words.stored_words  # nothing copied, m2's words left unused
+    assert fewer.store.words.stored_words == loaded.store.words.stored_words  # nothing copied, m2's words left unused
     fewer.save(directory)
     assert first.stat().st_ino == inode  # linked, not written again
     frame = small_model.catalog.frame
@@ -45,9 +45,9 @@ def test_updates_link_the_saved_segments_and_append_new_ones(small_model, tmp_pa
 
 def test_removing_most_titles_compacts_the_store(small_model):
     kept = small_model.remove([f"m{n}" for n in range(1, 10)])
-    assert len(kept.words.segments) == 1
-    assert kept.words.stored_words == int((kept.words.end - kept.words.start).sum())
-    assert kept.words.stored_words < small_model.words.stored_words / 2
+    assert len(kept.store.words.segments) == 1
+    assert kept.store.words.stored_words == int((kept.store.words.end - kept.store.words.start).sum())
+    assert kept.store.words.stored_words < small_model.store.words.stored_words / 2
     _exact(kept, "robots and space")
 
 

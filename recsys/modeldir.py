@@ -1,4 +1,22 @@
-"""The model directory on disk: written atomically, checksummed, never unpickled."""
+"""The model directory: its layout, format version and checksums, and the atomic swap that writes it.
+
+Each component writes and reads its own files and its own section of ``config.json`` (the encoder, the
+head, the title store, the catalog); this module says where each one goes, checks every file against the
+SHA-256 recorded in ``config.json`` on load, refuses files it does not list (a planted pickle) and formats
+it cannot read, and replaces a directory in one atomic step so a crash never leaves half a model.
+
+Layout (format 2)::
+
+    config.json             every component's settings, library versions, a SHA-256 of every other file
+    metrics.json            training figures
+    catalog.parquet         the normalised catalog
+    encoder/                tokenizer.json; weights.safetensors for a tiny or fine-tuned encoder
+    head.safetensors        the attention head
+    embeddings.safetensors  the titles' encoder embeddings
+    keys.faiss              the key store
+    lexical/                the BM25 index
+    words/                  each title's word vectors (index.safetensors, segment-N.safetensors)
+"""
 
 from __future__ import annotations
 
@@ -15,9 +33,28 @@ from pathlib import Path
 
 from recsys.errors import ModelError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CONFIG = "config.json"
+LAYOUT = {
+    "metrics": "metrics.json",
+    "catalog": "catalog.parquet",
+    "encoder": "encoder",
+    "head": "head.safetensors",
+    "embeddings": "embeddings.safetensors",
+    "keys": "keys.faiss",
+    "lexical": "lexical",
+    "words": "words",
+}
 _LIBRARIES = ("recsys", "torch", "faiss-cpu", "tokenizers", "safetensors", "numpy", "pandas", "pyarrow")
+
+
+def location(directory: str | Path, component: str) -> Path:
+    """Where a component's file or folder is in a model directory.
+
+    >>> location("models/m", "keys").as_posix()
+    'models/m/keys.faiss'
+    """
+    return Path(directory) / LAYOUT[component]
 
 
 def library_versions() -> dict[str, str]:
@@ -59,11 +96,13 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
 
 
 def _remove_stale(target: Path) -> None:
-    """Remove temporary directories left by writers that were killed (their process is gone)."""
+    """Remove what writers that were killed left: their staging directories, and a retired old model."""
     for leftover in target.parent.glob(f".{target.name}.tmp-*"):
         pid = leftover.name.rsplit(".tmp-", 1)[1].split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(leftover, ignore_errors=True)
+    for retired in target.parent.glob(f".{target.name}.old-*"):  # left between the two renames of a swap
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
@@ -143,17 +182,23 @@ def read_config(directory: str | Path) -> dict:
         pickle, say), or a format from a newer recsys.
     """
     directory = Path(directory)
-    path = directory / CONFIG
-    if not path.is_file():
+    config_path = directory / CONFIG
+    if not config_path.is_file():
         raise ModelError(f"{directory}: not a recsys model directory (no {CONFIG})")
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        config = json.loads(config_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ModelError(f"{path}: not valid JSON ({err})") from None
+        raise ModelError(f"{config_path}: not valid JSON ({err})") from None
     version = config.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelError(
-            f"{path}: model format {version!r} is newer than this recsys reads ({FORMAT_VERSION}); upgrade recsys"
+            f"{config_path}: model format {version!r} is newer than this recsys reads ({FORMAT_VERSION}); "
+            "upgrade recsys"
+        )
+    if version < FORMAT_VERSION:
+        raise ModelError(
+            f"{config_path}: model format {version} was written by an older recsys; "
+            "rebuild it with recsys index or recsys train"
         )
     files = config.get("files", {})
     for name, expected in files.items():

@@ -1,0 +1,98 @@
+"""Driving the app in a real browser: `streamlit run app.py` served on a free port, Debian's headless Chromium.
+
+Shared by ``tests/test_browser.py`` (what the app does) and ``benchmarks/app.py`` (how long it takes, and
+the screenshots in docs/). Every step waits for the state it needs before it acts: a Streamlit page reruns
+its script after each input, and an element clicked while the page is still running belongs to the
+previous run and may vanish with the click.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from benchmarks.common import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+QUERY_BOX = "What would you like to watch?"
+# The page has finished a run: no "Running…" status, no element left over from the previous run.
+SETTLED = """() => !document.querySelector('[data-testid="stStatusWidget"]')
+    && !document.querySelector('[data-stale="true"]')"""
+CAPTION_CHANGED = """before => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+    .some(c => c.innerText.includes('results in') && c.innerText !== before)"""
+
+
+class App:
+    """A `streamlit run app.py` server on a free port, with its own recsys home (where models are built)."""
+
+    def __init__(self, home: Path):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "RECSYS_HOME": str(home)}
+        command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
+                   "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def wait_until_up(self, timeout: float = 120.0) -> None:
+        """Wait for the server's health check to answer."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)  # the server is starting
+        raise AssertionError(f"the app did not start: {self.process.stderr.read1().decode()[-2000:]}")
+
+    def stop(self) -> None:
+        """Stop the server."""
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def settle(page, timeout: float = 120_000) -> None:
+    """Wait until the page has finished its current run."""
+    page.wait_for_function(SETTLED, timeout=timeout)
+
+
+def first_results(browser, app: App, query: str, timeout: float = 600_000):
+    """Open the app, search, wait for the results with their marked words; return the page."""
+    app.wait_until_up()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(app.url)
+    box = page.get_by_label(QUERY_BOX)
+    box.wait_for(timeout=timeout)  # a first start builds the default model before the page is drawn
+    box.fill(query)
+    box.press("Enter")
+    page.locator("mark").first.wait_for(timeout=120_000)
+    settle(page)
+    return page
+
+
+def search(page, query: str) -> None:
+    """Type a query in the running app and wait until its results are drawn."""
+    before = page.get_by_text("results in").first.inner_text()
+    box = page.get_by_label(QUERY_BOX)
+    box.fill(query)
+    box.press("Enter")
+    page.wait_for_function(CAPTION_CHANGED, arg=before)
+    settle(page)
+
+
+def go(page, name: str) -> None:
+    """Open a page from the sidebar and wait for its heading."""
+    settle(page)
+    page.get_by_test_id("stSidebar").get_by_text(name, exact=True).click()
+    heading = name if name != "Recommendations" else "Recommendations from your likes"
+    page.get_by_role("heading", name=heading).wait_for()
+    settle(page)

@@ -1,0 +1,287 @@
+"""The app's pages: Search, Recommendations, Catalog, Retrain, Evaluate."""
+
+from __future__ import annotations
+
+import html
+import tempfile
+import time
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from recsys import CatalogError, MovieSearch, RecsysError, load_catalog
+from recsys.app.state import UPLOAD_LIMIT_MB, default_path, load_model, models_dir
+from recsys.app.widgets import card, highlighted, job_bar, mean_shares
+from recsys.evaluate import compare_systems, genre_queries, read_queries
+from recsys.files import SUFFIXES, safe_file_name
+from recsys.jobs import IndexJob, RetrainJob
+from recsys.train import TrainConfig
+
+EXAMPLES = [
+    "sci-fi about first contact with aliens",
+    "90s romantic comedy",
+    "haunted house horror",
+    "animated series for kids",
+    "heist gone wrong",
+    "documentary about music",
+]
+
+
+def set_query(text: str) -> None:
+    """Put an example query in the search box."""
+    st.session_state.query = text
+    st.session_state.pop("more_like", None)
+
+
+def search_page(model: MovieSearch) -> None:
+    """Query box, examples, filters, what was understood, results with their explanations."""
+    st.title("Search")
+    st.text_input("What would you like to watch?", key="query", placeholder="sci-fi about first contact with aliens")
+    examples = st.columns(3)
+    for column, example in zip(examples * 2, EXAMPLES, strict=True):
+        column.button(example, key=f"example-{example}", on_click=set_query, args=(example,), width="stretch")
+    filters = _filters(model)
+    if st.session_state.get("more_like"):
+        return more_like_results(model, st.session_state.more_like)
+    query = st.session_state.get("query", "").strip()
+    if not query:
+        st.info("Type what you are in the mood for, or pick an example above.")
+        return
+    started = time.perf_counter()
+    try:
+        hits = model.search(query, k=10, **filters)
+        explanations = model.explain_many(query, [hit.id for hit in hits]) if hits else []
+    except RecsysError as err:
+        st.error(str(err))
+        return
+    elapsed = time.perf_counter() - started
+    understood = model.understand(query).explained
+    st.caption(
+        ("Understood as: " + "; ".join(understood) + " · " if understood else "")
+        + f"{len(hits)} results in {1000 * elapsed:.0f} ms"
+    )
+    if not hits:
+        st.warning("No title matches these filters.")
+        return
+    st.markdown(
+        "Your query, its words marked by their mean share over these results: "
+        + highlighted(explanations[0].query_text, mean_shares(explanations)),
+        unsafe_allow_html=True,
+    )
+    best = max(hit.score for hit in hits)
+    for rank, (hit, explanation) in enumerate(zip(hits, explanations, strict=True), start=1):
+        card(model, hit, rank, best, explanation)
+
+
+def _filters(model: MovieSearch) -> dict:
+    """The Filters expander: genres, years and kind, as ``search`` takes them."""
+    frame = model.catalog.frame
+    years = frame["year"].dropna()
+    with st.expander("Filters"):
+        left, middle, right = st.columns([3, 3, 1])
+        genres = left.multiselect("Genres (any of them)", model.catalog.genres(), key="genres")
+        low, high = (int(years.min()), int(years.max())) if len(years) else (1900, 2030)
+        chosen = middle.slider("Years", low, high, (low, high), key="years") if low < high else (low, high)
+        kind = right.selectbox("Kind", ["any", *sorted(set(frame["kind"]))], key="kind")
+    return {
+        "genres": genres or None,
+        "years": None if chosen == (low, high) else chosen,
+        "kind": None if kind == "any" else kind,
+    }
+
+
+def more_like_results(model: MovieSearch, movie_id: str) -> None:
+    """Titles drawn by attention from one title."""
+    st.subheader(f"More like {model.title(movie_id)['title']}")
+    st.button("← Back to the search", on_click=st.session_state.pop, args=("more_like", None))
+    found = model.recommend([movie_id], k=10)
+    best = max((item.score for item in found), default=0.0)
+    for rank, item in enumerate(found, start=1):
+        card(model, item, rank, best)
+
+
+def recommendations_page(model: MovieSearch) -> None:
+    """The liked titles and what attention from them recommends."""
+    st.title("Recommendations from your likes")
+    liked = [movie_id for movie_id in st.session_state.get("liked", []) if movie_id in model]
+    if not liked:
+        st.info("Mark titles with ♡ Like on the Search page, then come back here.")
+        return
+    st.write("You liked:")
+    for movie_id in liked:
+        left, right = st.columns([6, 1])
+        left.markdown(f"- {html.escape(model.title(movie_id)['title'])}")
+        right.button("Remove", key=f"unlike-{movie_id}", on_click=st.session_state.liked.remove, args=(movie_id,))
+    if st.button("Recommend from my likes", type="primary", key="recommend") or st.session_state.get("recommended"):
+        st.session_state.recommended = True
+        found = model.recommend(liked, k=10)
+        best = max((item.score for item in found), default=0.0)
+        for rank, item in enumerate(found, start=1):
+            card(model, item, rank, best, reason=f"Because you liked {item.because}")
+
+
+def catalog_page(model: MovieSearch) -> None:
+    """Upload, check, preview and index a catalog (indexing runs in the background)."""
+    st.title("Catalog")
+    st.write(f"Serving **{model.catalog.source}**: {len(model.catalog):,} titles.")
+    # No type filter in the widget: the loader names what it accepts, in the same words as the command line.
+    upload = st.file_uploader(
+        f"Upload a catalog: CSV, TSV, JSON Lines or Parquet ({', '.join(SUFFIXES)}), up to {UPLOAD_LIMIT_MB} MB",
+        key="catalog_upload",
+    )
+    if upload is None:
+        st.caption(
+            "Columns are recognised by name: id, title, description/overview/plot, genres/listed_in, "
+            "year/release_year, type/kind, keywords/tags."
+        )
+        return
+    name = safe_file_name(upload.name)
+    with tempfile.TemporaryDirectory(prefix="recsys-upload-") as folder:  # removed once the file is read
+        path = Path(folder) / name
+        path.write_bytes(upload.getvalue())
+        try:
+            catalog = load_catalog(path)
+        except CatalogError as err:
+            st.error(f"This file cannot be used: {err}")
+            return
+    st.success(f"{name}: {len(catalog):,} titles read, {len(catalog.skipped)} rows skipped.")
+    st.write("Recognised columns: " + ", ".join(f"{field} ← `{column}`" for field, column in catalog.columns.items()))
+    for row, reason in catalog.skipped[:20]:
+        st.warning(f"Row {row} skipped: {reason}")
+    for note in catalog.notes[:20]:
+        st.caption(f"Note: {note}")
+    st.dataframe(catalog.frame.head(50), width="stretch", hide_index=True)
+    running = "index_job" in st.session_state and st.session_state.index_job.snapshot().status == "running"
+    if st.button("Index this catalog", type="primary", key="index_catalog", disabled=running):
+        out = models_dir() / "uploads" / f"{Path(name).stem}-{catalog.fingerprint()[:10]}"
+        st.session_state.index_job = IndexJob(catalog, load_model(default_path()), out).start()
+        st.session_state.index_name, st.session_state.index_served = name, False
+    if "index_job" in st.session_state:
+        index_progress()
+
+
+@st.fragment(run_every=1.0)
+def index_progress() -> None:
+    """The indexing job's progress, refreshed every second; its model serves once it is done."""
+    job: IndexJob = st.session_state.index_job
+    job_bar(job)
+    state = job.snapshot()
+    if state.status == "running":
+        st.caption("Indexing… the current model keeps serving searches.")
+    elif state.status == "failed":
+        st.error(f"Indexing failed; the current model keeps serving. {state.error}")
+    else:
+        if not st.session_state.index_served:  # once: the user may go back to the default catalog after
+            st.session_state.model_dir, st.session_state.index_served = str(state.result), True
+        titles = len(job.catalog)
+        st.success(f"Indexed {titles:,} titles. The Search page now searches {st.session_state.index_name}.")
+
+
+def retrain_page(model: MovieSearch) -> None:
+    """Retrain the head on the served catalog in the background."""
+    st.title("Retrain")
+    st.write(
+        f"Train the attention head on **{model.catalog.source}** ({len(model.catalog):,} titles) from "
+        "pseudo-queries made from the catalog itself. The current model keeps answering meanwhile; the "
+        "new one replaces it only if it finished and is better on the held-out titles."
+    )
+    job: RetrainJob | None = st.session_state.get("job")
+    running = job is not None and job.snapshot().status == "running"
+    epochs = st.slider("Epochs (at most; training stops early when validation stops improving)", 1, 40, 20)
+    if st.button("Start retraining", type="primary", disabled=running, key="start_retrain"):
+        out = models_dir() / "retrained" / f"{Path(model.catalog.source).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+        st.session_state.job = RetrainJob(model, out, TrainConfig(epochs=epochs)).start()
+        st.session_state.job_model = st.session_state.model_dir
+    if st.session_state.get("job") is not None:
+        retrain_progress()
+
+
+@st.fragment(run_every=1.0)
+def retrain_progress() -> None:
+    """The retraining job's progress and validation curve, refreshed every second."""
+    job: RetrainJob = st.session_state.job
+    job_bar(job)
+    state = job.snapshot()
+    if state.status == "running":
+        st.caption("Training… the current model keeps serving searches.")
+    elif state.status == "failed":
+        st.error(f"Training failed; the current model keeps serving. {state.error}")
+    elif state.status == "better":
+        if st.session_state.get("model_dir") == st.session_state.get("job_model"):
+            st.session_state.model_dir = str(state.result)
+        st.success(
+            f"Done in {state.seconds:.0f} s: validation nDCG@10 {state.served_validation:.4f} → "
+            f"{state.new_validation:.4f}. The new model is serving now."
+        )
+    else:
+        st.info(
+            f"Done in {state.seconds:.0f} s: the new head was not better on the held-out titles "
+            f"({state.new_validation:.4f} against {state.served_validation:.4f}); the current model keeps serving."
+        )
+
+
+def evaluate_page(model: MovieSearch) -> None:
+    """Compare recsys with BM25 and a dense baseline on labelled queries."""
+    st.title("Evaluate")
+    st.write(
+        "nDCG@10, Recall@100 and MRR@10 of recsys against BM25 and sentence-transformers + FAISS (all-MiniLM-L6-v2, "
+        "exhaustive cosine search) on the same queries. Without sentence-transformers installed, the dense "
+        "baseline is this model's own encoder with an untrained head, and the table says so."
+    )
+    queries, what = _evaluation_queries(model)
+    if queries is None:
+        return
+    try:
+        with st.spinner("Running the three systems…"):
+            scores = compare_systems(model, queries)
+    except RecsysError as err:
+        st.error(str(err))
+        return
+    st.write(f"{len(queries)} queries ({what}).")
+    table = pd.DataFrame(scores).T.rename_axis("system").reset_index()
+    long = table.melt(id_vars="system", var_name="measure", value_name="value")
+    chart = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("system:N", title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("value:Q", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("system:N", legend=alt.Legend(orient="bottom", title=None)),
+            column=alt.Column("measure:N", title=None),
+            tooltip=["system", "measure", alt.Tooltip("value:Q", format=".4f")],
+        )
+        .properties(width=230, height=240)
+    )
+    st.altair_chart(chart)
+    st.dataframe(table, hide_index=True)
+
+
+def _evaluation_queries(model: MovieSearch) -> tuple[list | None, str]:
+    """The uploaded labelled queries, or genre queries from the catalog's labels; (None, "") for neither."""
+    upload = st.file_uploader(
+        f'Queries file: JSON Lines of {{"qid", "query", "relevant": [ids]}}, up to {UPLOAD_LIMIT_MB} MB',
+        key="queries_upload",
+    )
+    use_genres = st.button("Or use genre queries made from this catalog's labels", key="genre_queries_button")
+    if upload is not None:
+        with tempfile.TemporaryDirectory(prefix="recsys-queries-") as folder:
+            path = Path(folder) / "queries.jsonl"
+            path.write_bytes(upload.getvalue())
+            try:
+                return read_queries(path), upload.name
+            except RecsysError as err:
+                st.error(f"This file cannot be used: {err}")
+                return None, ""
+    if use_genres or st.session_state.get("genre_queries"):
+        st.session_state.genre_queries = True
+        st.caption(
+            "recsys reads genres from a query, which favours it on these; upload your own queries for a fairer test."
+        )
+        queries = genre_queries(model.catalog)
+        if not queries:
+            st.warning("No queries to evaluate.")
+            return None, ""
+        return queries, "genre queries from the catalog's labels"
+    return None, ""

@@ -1,0 +1,104 @@
+"""Calibration after head training: the genre readout, the lexical weight λ and the genre boosts β.
+
+The readout is a multi-label logistic map from value vectors to canonical genres, fitted on the labels a
+catalog has (and the starting model's), so genres can be predicted for titles that have none. λ and the β
+of predicted genres are chosen on the held-out titles from a fixed grid, the smallest on ties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from recsys.head import AttentionHead
+from recsys.pseudoqueries import PseudoQueries
+from recsys.query import QueryParser, label_genres
+from recsys.vocabulary import GENRE_SYNONYMS
+
+LEXICAL_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3)  # λ values tried on validation
+PREDICTED_GENRE_BOOSTS = (0.0, 0.2, 0.4, 0.8, 1.5, 3.0, 10.0)  # β values tried on validation for predicted genres
+GENRE_BOOST = 0.1  # β for queries that name genres among other words (not tuned per catalog)
+READOUT_STEPS = 300
+
+
+def fit_genre_readout(
+    head: AttentionHead, sources: Sequence[tuple[np.ndarray, Iterable[list[str]]]], seed: int
+) -> AttentionHead:
+    """A copy of the head with a genre readout fitted on (embeddings ``(N, C)``, genre labels) sources.
+
+    A source's titles count as negatives for a genre only if that source labels the genre at all.
+    """
+    present = set().union(*(label_genres(label) for _, labels in sources for ls in labels for label in ls))
+    genres = [genre for genre in GENRE_SYNONYMS if genre in present]
+    if not genres:
+        return head
+    rows, targets, known = [], [], []
+    for embeddings, labels in sources:
+        target = np.array(
+            [[g in set().union(*map(label_genres, ls)) if ls else False for g in genres] for ls in labels]
+        )
+        rows.append(torch.from_numpy(np.asarray(embeddings)))
+        targets.append(torch.from_numpy(target.astype(np.float32)))
+        known.append(torch.from_numpy(np.tile(target.any(0), (len(target), 1)).astype(np.float32)))
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        values = head.values(torch.cat(rows))  # (N, D)
+    weight, bias = _logistic(values, torch.cat(targets), torch.cat(known))
+    fitted = AttentionHead(replace(head.config, genres=tuple(genres)))
+    state = {k: v for k, v in head.state_dict().items() if not k.startswith("genre_")}
+    fitted.load_state_dict({**state, "genre_weight": weight.T, "genre_bias": bias})
+    return fitted.eval()
+
+
+def _logistic(values: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights ``(D, G)`` and biases ``(G,)`` of a masked multi-label logistic regression on ``values``."""
+    scale = 10.0  # unit-length inputs need large weights: learn them in units of 10 for a faster fit
+    weight = torch.zeros(values.shape[1], target.shape[1], requires_grad=True)
+    bias = torch.zeros(target.shape[1], requires_grad=True)
+    optimiser = torch.optim.Adam([weight, bias], lr=0.05)
+    for _ in range(READOUT_STEPS):
+        logits = values @ weight * scale + bias  # (N, G)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+        loss = (loss * mask).sum() / mask.sum() + 1e-4 * (weight**2).sum()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return (weight * scale).detach(), bias.detach()
+
+
+def best_on_validation(
+    base: np.ndarray, term: np.ndarray, grid: Sequence[float], queries: PseudoQueries, rows: np.ndarray
+) -> tuple[float, dict[str, float]]:
+    """The weight of ``grid`` for which ``base + weight · term`` scores best (smallest on ties), and all scores."""
+    results = {str(w): round(queries.ndcg(base + w * term, rows), 4) for w in grid}
+    return max(grid, key=lambda w: (results[str(w)], -w)), results
+
+
+def choose_predicted_boosts(
+    head: AttentionHead, embeddings: np.ndarray, kinds: Iterable[str], queries: PseudoQueries, rows: np.ndarray,
+    scores: np.ndarray,
+) -> tuple[float, float, dict]:  # fmt: skip
+    """Choose the β of predicted genres on validation, as if the held-out titles had no labels.
+
+    Queries that are only genres ("horror") and queries with other words get a β each: for the first,
+    the predicted genre plays the part a label filter plays in a labelled catalog. ``embeddings`` are the
+    held-out titles' ``(V, C)``; ``scores`` ``(Q, V)`` the validation scores so far (q·k plus λ·BM25).
+    Returns the β for genre-only queries, the β for the others, and every grid's scores.
+    """
+    parser = QueryParser([], set(kinds), head.config.genres)
+    with torch.inference_mode():
+        profile = head.genre_profile(head.values(torch.from_numpy(embeddings))).numpy()  # (V, G)
+    only, mixed = np.zeros_like(scores), np.zeros_like(scores)
+    for i, text in enumerate(queries.texts):
+        intents = parser.parse(text)
+        if intents.predicted:
+            target = only if intents.genre_only else mixed
+            target[i] = profile[:, [head.config.genres.index(g) for g in intents.predicted]].mean(1)
+    only_boost, only_grid = best_on_validation(scores, only, PREDICTED_GENRE_BOOSTS, queries, rows)
+    mixed_boost, mixed_grid = best_on_validation(
+        scores + only_boost * only, mixed, PREDICTED_GENRE_BOOSTS, queries, rows
+    )
+    return only_boost, mixed_boost, {"genre only": only_grid, "with other words": mixed_grid}

@@ -1,0 +1,217 @@
+"""A title's score for a query, as named parts: one formula that ranking sums and explanations split.
+
+    score = q·k  +  λ · BM25  +  β_genre · genre share  +  β_predicted · predicted genre probability
+
+``q·k`` is the attention score of the head (``recsys.head``); BM25 is normalised per query
+(``recsys.lexical``); the genre share is the part of the query's genres a title is labelled with; the
+predicted genre probability is read from the title's value vector when the catalog has no label for a genre
+the query names. :meth:`Scorer.parts` returns the parts for some rows; :meth:`Scorer.rank` sums them and
+keeps the best; ``recsys.explain`` splits the attention part over word pairs and the BM25 part over query
+terms, and lists every other part as it is, so a part added here shows in both. What filtered is the
+:class:`Selection`: the user's filters, the years and kind read from the query, and for a query of genres
+only, titles with every named genre before titles with some.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+from weakref import WeakKeyDictionary
+
+import numpy as np
+import torch
+
+from recsys.catalog import Catalog
+from recsys.head import AttentionHead
+from recsys.query import Intents
+from recsys.store import TitleStore
+
+DENSE = "attention"  # the name of the q·k part
+LEXICAL = "BM25"
+
+
+@dataclass
+class SearchSettings:
+    """How queries are scored beyond q·k; saved with each model. Training chooses them on validation."""
+
+    understand_queries: bool = False  # read genres, years and kind from the query (recsys.query)
+    lexical_weight: float = 0.0  # λ: weight of the normalised BM25 term in the score
+    genre_boost: float = 0.0  # β: added to the score times the share of the query's genres a title has
+    predicted_genre_boost: float = 0.0  # the same for genres predicted from descriptions (unlabelled catalogs)
+    predicted_genre_only_boost: float = 0.0  # ... when the query is only genres ("horror"), in place of a filter
+
+
+class Part(NamedTuple):
+    """One named part of the score: ``weight · values`` is what it adds for each row scored."""
+
+    name: str  # which part: DENSE, LEXICAL, "genre", "predicted genre"
+    label: str  # what it is for this query, as shown ("genre: Science Fiction")
+    weight: float  # 1 for the attention score, λ or β for the others
+    values: np.ndarray  # (R,) per row scored, before the weight
+
+
+class ScoreParts(NamedTuple):
+    """The parts of the scores of some rows, in the order they are added."""
+
+    rows: np.ndarray  # (R,)
+    parts: list[Part]
+
+    def total(self) -> np.ndarray:
+        """The scores ``(R,)``: the attention score, plus each other part times its weight, in order."""
+        total = self.parts[0].values
+        for part in self.parts[1:]:
+            total = total + part.weight * part.values
+        return total
+
+
+class Selection(NamedTuple):
+    """What filtered: the rows a query may return, in tiers ranked one after the other (None: every row)."""
+
+    tiers: list[np.ndarray | None]
+    genre_share: np.ndarray | None  # (N,) the share of the query's genres each title has, if it names any
+
+
+@dataclass(frozen=True, eq=False)
+class Scorer:
+    """The score formula: the attention head and the weights of the other parts.
+
+    Parameters
+    ----------
+    head : AttentionHead
+        Gives ``q·k``, the attention weights over results, and each title's predicted genres.
+    settings : SearchSettings
+        λ, the β of each boost, and whether queries are understood.
+    """
+
+    head: AttentionHead
+    settings: SearchSettings
+    _profiles: WeakKeyDictionary = field(default_factory=WeakKeyDictionary, init=False, repr=False)
+
+    def query_vectors(self, embeddings: np.ndarray) -> np.ndarray:
+        """Flat query vectors ``(Q, D)`` of query embeddings ``(Q, C)``; their inner products with keys are q·k."""
+        with torch.inference_mode():
+            return self.head.queries(torch.from_numpy(embeddings)).numpy()
+
+    def select(self, intent: Intents, catalog: Catalog, user_mask: np.ndarray | None) -> Selection:
+        """The rows a query may return: the user's filters and the query's years and kind.
+
+        A query of genres only ("horror", "90s romantic comedy") gets two tiers: titles with every named
+        genre, then titles with some.
+        """
+        allowed = _both(user_mask, catalog.mask(years=intent.years, kind=intent.kind))
+        share = genre_share(intent, catalog)
+        if share is None or not intent.genre_only:
+            return Selection([allowed], share)
+        return Selection([_both(allowed, share == 1.0), _both(allowed, (share > 0) & (share < 1))], share)
+
+    def parts(
+        self, intent: Intents, dense: np.ndarray, rows: np.ndarray, catalog: Catalog, store: TitleStore,
+        share: np.ndarray | None = None,
+    ) -> ScoreParts:  # fmt: skip
+        """The score's parts for some rows, given their attention scores ``dense`` ``(R,)``.
+
+        ``share`` is :attr:`Selection.genre_share` when the caller has it (else it is computed).
+        """
+        found = [Part(DENSE, DENSE, 1.0, dense)]
+        if self.settings.lexical_weight:
+            lexical = store.lexical.scores(intent.text)[rows]
+            found.append(Part(LEXICAL, LEXICAL, self.settings.lexical_weight, lexical))
+        share = genre_share(intent, catalog) if share is None else share
+        found += [part._replace(values=part.values[rows]) for part in self._boosts(intent, share, store)]
+        return ScoreParts(rows, found)
+
+    def rank(
+        self, intent: Intents, vector: np.ndarray, k: int, catalog: Catalog, store: TitleStore,
+        user_mask: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """The best ``k`` (scores, rows) for a query vector ``(D,)``, tier after tier of its selection."""
+        selection = self.select(intent, catalog, user_mask)
+        scores, rows = np.empty(0, np.float32), np.empty(0, np.int64)
+        for tier in selection.tiers:
+            if len(rows) >= k:
+                break
+            more_scores, more_rows = self._best(intent, vector, k - len(rows), tier, catalog, store, selection)
+            scores, rows = np.concatenate([scores, more_scores]), np.concatenate([rows, more_rows])
+        return scores, rows
+
+    def _best(self, intent, vector, k, allowed, catalog, store, selection) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` (scores, rows) among the allowed rows."""
+        if store.keys.exact and self._dense_only(intent, selection, store):  # FAISS's answer is the score
+            found = store.keys.search(vector[None], k, allowed)
+            return found.scores[0], found.rows[0]
+        rows = store.candidates(vector, k, allowed)
+        if store.keys.exact:  # one scan over every key, as FAISS's flat search does
+            dense = (store.keys.matrix() @ vector)[rows]
+        else:  # each candidate rescored exactly from its embedding
+            dense = self.dense(vector[None], store, rows)[:, 0]
+        total = self.parts(intent, dense, rows, catalog, store, selection.genre_share).total()
+        best = top_positions(total, k)
+        return total[best].astype(np.float32), rows[best]
+
+    def _dense_only(self, intent: Intents, selection: Selection, store: TitleStore) -> bool:
+        return not self.settings.lexical_weight and not self._boosts(intent, selection.genre_share, store)
+
+    def dense(self, vectors: np.ndarray, store: TitleStore, rows: np.ndarray | None = None) -> np.ndarray:
+        """Exact q·k ``(R, Q)`` of some titles (every title without ``rows``) for query vectors ``(Q, D)``.
+
+        From the flat store's keys, or from the embeddings as ``e · (W_kᵀ q)``: one projection per query.
+        """
+        if store.keys.exact:
+            scores = store.keys.matrix() @ vectors.T  # (N, Q)
+            return scores if rows is None else scores[rows]
+        with torch.inference_mode():
+            carried = self.head.queries_on_embeddings(torch.from_numpy(vectors)).numpy()  # (Q, C)
+        return (store.embeddings if rows is None else store.embeddings[rows]) @ carried.T  # (R, Q)
+
+    def attention_weights(self, scores: np.ndarray) -> np.ndarray:
+        """The softmax of scores ``(k,)`` over the results, at the head's temperature."""
+        with torch.inference_mode():
+            return self.head.attention_weights(torch.from_numpy(scores)).numpy()
+
+    def _boosts(self, intent: Intents, share: np.ndarray | None, store: TitleStore) -> list[Part]:
+        """The genre parts, with values for every title ``(N,)``."""
+        boosts = []
+        settings = self.settings
+        beta = settings.predicted_genre_only_boost if intent.genre_only else settings.predicted_genre_boost
+        if intent.predicted and beta:
+            columns = [self.head.config.genres.index(genre) for genre in intent.predicted]
+            label = "predicted genre: " + ", ".join(intent.predicted)
+            boosts.append(Part("predicted genre", label, beta, self.genre_profile(store)[:, columns].mean(1)))
+        if share is not None and not intent.genre_only and settings.genre_boost:
+            boosts.append(Part("genre", "genre: " + ", ".join(intent.genres), settings.genre_boost, share))
+        return boosts
+
+    def genre_profile(self, store: TitleStore) -> np.ndarray:
+        """``(N, G)`` probability of each of the head's genres per title, read from its value vector (cached)."""
+        if store not in self._profiles:
+            with torch.inference_mode():
+                values = self.head.values(torch.from_numpy(store.embeddings))  # (N, D)
+                self._profiles[store] = self.head.genre_profile(values).numpy()
+        return self._profiles[store]
+
+
+def genre_share(intent: Intents, catalog: Catalog) -> np.ndarray | None:
+    """Per title ``(N,)``, the share of the query's genres it has (a genre counts if any of its labels match)."""
+    if not intent.genres:
+        return None
+    return np.mean([catalog.labels_mask(tuple(labels)) for labels in intent.genres.values()], axis=0)
+
+
+def top_positions(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the (at most) ``k`` highest scores, best first.
+
+    >>> top_positions(np.array([0.1, 0.5, 0.3, 0.4]), 3)
+    array([1, 3, 2])
+    """
+    k = min(k, len(scores))
+    if not k:
+        return np.empty(0, np.int64)
+    best = np.argpartition(-scores, k - 1)[:k]
+    return best[np.argsort(-scores[best], kind="stable")]
+
+
+def _both(first: np.ndarray | None, second: np.ndarray | None) -> np.ndarray | None:
+    """Combine two optional row masks (None means no filter)."""
+    if first is None:
+        return second
+    return first if second is None else first & second
