@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.browser import CHROMIUM, FLAGS, App, first_results, go, search, settle
+from benchmarks.browser import CHROMIUM, FLAGS, App, first_results, go, index_upload, search, settle
 from benchmarks.common import ROOT, machine
 
 DOCS = ROOT / "docs"
@@ -63,11 +63,7 @@ def screenshots(page, small_catalog: Path) -> None:
     page.get_by_text("Done in").wait_for(timeout=600_000)
     shot(page, "retrain")
     go(page, "Catalog")
-    page.locator("input[type=file]").set_input_files(str(small_catalog))
-    page.get_by_text("titles read").wait_for()
-    settle(page)
-    page.get_by_role("button", name="Index this catalog").click()
-    page.get_by_text("Indexed").wait_for(timeout=300_000)
+    index_upload(page, small_catalog)
     shot(page, "catalog")
 
 

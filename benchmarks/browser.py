@@ -89,6 +89,15 @@ def search(page, query: str) -> None:
     settle(page)
 
 
+def index_upload(page, catalog: Path) -> None:
+    """On the Catalog page, upload a catalog file and index it; wait until the app serves it."""
+    page.locator("input[type=file]").set_input_files(str(catalog))
+    page.get_by_text("titles read").wait_for()
+    settle(page)
+    page.get_by_role("button", name="Index this catalog").click()
+    page.get_by_text("Indexed").wait_for(timeout=300_000)
+
+
 def go(page, name: str) -> None:
     """Open a page from the sidebar and wait for its heading."""
     settle(page)

@@ -1,4 +1,4 @@
-"""What the benchmarks and the slow tests share: the shared catalogs, query sets, the baselines, the machine."""
+"""What the benchmarks and the slow tests share: the external catalogs, query sets, the baselines, the machine."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 # External catalogs (real exports nobody here wrote) for slow tests and benchmarks: $RECSYS_DATA, by default
 # ../shared/data beside the repository. Everything else runs on the repository's own data.
-SHARED_DATA = Path(os.environ.get("RECSYS_DATA") or ROOT.parent / "shared" / "data")
-NETFLIX = SHARED_DATA / "streaming" / "netflix_titles.csv"
+EXTERNAL_DATA = Path(os.environ.get("RECSYS_DATA") or ROOT.parent / "shared" / "data")
+NETFLIX = EXTERNAL_DATA / "streaming" / "netflix_titles.csv"
 
 # Natural queries a person types; the rest of a query set is drawn from descriptions (see netflix_queries).
 HAND_WRITTEN = [

@@ -1,8 +1,8 @@
-"""Encoding speed and quality by precision, against sentence-transformers, on the shared catalogs.
+"""Encoding speed and quality by precision, against sentence-transformers, on the external catalogs.
 
     python -m benchmarks.encoding [--repeats 3] [--json results.json]
 
-For each shared catalog (indexed from title + description only; its genre labels are the ground truth,
+For each external catalog (indexed from title + description only; its genre labels are the ground truth,
 as in ``benchmarks.quality``):
 - throughput, texts per second, of encoding every description: sentence-transformers (float32, as it
   ships, batch 64) and recsys in float32 and in bfloat16 (``TextEncoder.embed(..., documents=True)``),
@@ -24,13 +24,13 @@ from functools import partial
 import numpy as np
 import torch
 
-from benchmarks.common import SHARED_DATA, machine, sentence_transformer
+from benchmarks.common import EXTERNAL_DATA, machine, sentence_transformer
 from benchmarks.quality import CATALOGS, engine_ranker, evaluate_systems, query_sets, without_labels
 from recsys import MovieSearch, load_catalog
 from recsys.default import default_model
 from recsys.encoding import TextEncoder, native_bfloat16
 
-SHARED_CATALOGS = {**CATALOGS, "MovieLens (titles only)": SHARED_DATA / "movielens-small" / "movies.csv"}
+SHARED_CATALOGS = {**CATALOGS, "MovieLens (titles only)": EXTERNAL_DATA / "movielens-small" / "movies.csv"}
 PRECISIONS = ("float32", "bfloat16")
 
 

@@ -21,7 +21,7 @@ import time
 import bm25s
 import numpy as np
 
-from benchmarks.common import SHARED_DATA, flat_index, machine, sentence_transformer
+from benchmarks.common import EXTERNAL_DATA, flat_index, machine, sentence_transformer
 from recsys import MovieSearch, load_catalog
 from recsys.catalog import Catalog
 from recsys.default import default_model
@@ -31,8 +31,8 @@ from recsys.pseudoqueries import group_by_genre
 from recsys.query import genre_pair_phrase
 from recsys.train import TrainConfig, train
 
-CATALOGS = {"Netflix": SHARED_DATA / "streaming" / "netflix_titles.csv",
-            "Disney+": SHARED_DATA / "streaming" / "disney_plus_titles.csv"}  # fmt: skip
+CATALOGS = {"Netflix": EXTERNAL_DATA / "streaming" / "netflix_titles.csv",
+            "Disney+": EXTERNAL_DATA / "streaming" / "disney_plus_titles.csv"}  # fmt: skip
 KEYWORD_QUERIES = {
     "spaceships and other planets": "Science Fiction", "gunslingers": "Western", "soldiers in battle": "War",
     "something to make me laugh": "Comedy", "gives me nightmares": "Horror", "cartoons": "Animation",

@@ -156,18 +156,19 @@ class Catalog:
             digest.update(json.dumps([str(value) for value in row], ensure_ascii=False).encode())
         return digest.hexdigest()
 
-    def to_parquet(self, path: str | Path) -> None:
-        """Write the normalised catalog to Parquet."""
+    def save(self, path: str | Path) -> dict:
+        """Write the normalised catalog to Parquet; return its config section (source, rows, fingerprint)."""
         self.frame.to_parquet(path, index=False)
+        return {"source": self.source, "rows": len(self), "fingerprint": self.fingerprint()}
 
     @classmethod
-    def from_parquet(cls, path: str | Path) -> Catalog:
-        """Read a catalog written by :meth:`to_parquet` (already normalised)."""
+    def load(cls, path: str | Path, section: dict | None = None) -> Catalog:
+        """Read a catalog written by :meth:`save` (already normalised), with its config section if there is one."""
         frame = pd.read_parquet(path)
         for name in ("genres", "keywords"):
             frame[name] = [list(values) for values in frame[name]]
         frame["year"] = frame["year"].astype("Int64")
-        return cls(frame, source=str(path))
+        return cls(frame, source=str((section or {}).get("source", path)))
 
     @classmethod
     def from_frame(cls, raw: pd.DataFrame, source: str = "<catalog>") -> Catalog:

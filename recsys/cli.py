@@ -48,7 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recsys", description="Movie retrieval with attention.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_building_commands(commands)
+    _add_query_commands(commands)
+    _add_update_commands(commands)
+    return parser
 
+
+def _add_building_commands(commands) -> None:
+    """check, index, train: read a catalog, and make a model of it."""
     check = commands.add_parser("check", help="read a catalog and report what would be indexed, without indexing")
     check.add_argument("catalog", metavar="CATALOG", help="CSV, TSV, JSON Lines or Parquet file")
     check.set_defaults(run=_run_check)
@@ -85,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     training.set_defaults(run=_run_train)
 
+
+def _add_query_commands(commands) -> None:
+    """eval, explain, recommend, search: ask a model."""
     evaluation = commands.add_parser("eval", help="nDCG@10, Recall@100, MRR@10 on a labelled query set")
     _model_option(evaluation)
     evaluation.add_argument(
@@ -105,17 +115,6 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print JSON only")
     explain.set_defaults(run=_run_explain)
 
-    add = commands.add_parser("add", help="add titles to a model without rebuilding it")
-    add.add_argument("model", metavar="DIR")
-    add.add_argument("catalog", metavar="CATALOG_ROWS", help="a catalog file with the new titles")
-    add.add_argument("--quiet", action="store_true", help="no progress bars")
-    add.set_defaults(run=_run_add)
-
-    remove = commands.add_parser("remove", help="remove titles from a model without rebuilding it")
-    remove.add_argument("model", metavar="DIR")
-    remove.add_argument("ids", nargs="+", metavar="ID")
-    remove.set_defaults(run=_run_remove)
-
     recommend = commands.add_parser("recommend", help="titles like the ones you liked, by attention from them")
     recommend.add_argument("liked", nargs="+", metavar="ID", help="ids of liked titles")
     _model_option(recommend)
@@ -134,7 +133,20 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--kind", metavar="K", help="movie or series")
     search.add_argument("--json", action="store_true", help="print JSON only")
     search.set_defaults(run=_run_search)
-    return parser
+
+
+def _add_update_commands(commands) -> None:
+    """add, remove: change a model's titles without rebuilding it."""
+    add = commands.add_parser("add", help="add titles to a model without rebuilding it")
+    add.add_argument("model", metavar="DIR")
+    add.add_argument("catalog", metavar="CATALOG_ROWS", help="a catalog file with the new titles")
+    add.add_argument("--quiet", action="store_true", help="no progress bars")
+    add.set_defaults(run=_run_add)
+
+    remove = commands.add_parser("remove", help="remove titles from a model without rebuilding it")
+    remove.add_argument("model", metavar="DIR")
+    remove.add_argument("ids", nargs="+", metavar="ID")
+    remove.set_defaults(run=_run_remove)
 
 
 def _catalog_command(commands, name: str, help_text: str) -> argparse.ArgumentParser:

@@ -314,14 +314,12 @@ class MovieSearch:
 
 def _write_components(model: MovieSearch, staging: Path) -> tuple[dict, dict[str, str]]:
     """Each component writes its files; return the config sections and the checksums of files linked."""
-    model.catalog.to_parquet(modeldir.location(staging, "catalog"))
     modeldir.write_json(modeldir.location(staging, "metrics"), model.metrics)
-    catalog = model.catalog
     sections = {
+        "catalog": model.catalog.save(modeldir.location(staging, "catalog")),
         "encoder": model.encoder.save(modeldir.location(staging, "encoder")),
         "head": model.scorer.head.save(modeldir.location(staging, "head")),
         "scoring": asdict(model.scorer.settings),
-        "catalog": {"source": catalog.source, "rows": len(catalog), "fingerprint": catalog.fingerprint()},
     }
     sections["store"], linked = model.store.save(staging)
     return sections, linked
@@ -331,8 +329,7 @@ def _read_components(directory: Path, config: dict) -> MovieSearch:
     """Each component reads its files and its config section."""
     encoder = TextEncoder.load(modeldir.location(directory, "encoder"), config["encoder"])
     head = AttentionHead.load(modeldir.location(directory, "head"), config["head"])
-    catalog = Catalog.from_parquet(modeldir.location(directory, "catalog"))
-    catalog.source = str(config["catalog"].get("source", catalog.source))
+    catalog = Catalog.load(modeldir.location(directory, "catalog"), config["catalog"])
     store = TitleStore.load(directory, config["store"], config["files"])
     metrics = modeldir.read_json(modeldir.location(directory, "metrics"))
     return MovieSearch(catalog, encoder, Scorer(head, SearchSettings(**config["scoring"])), store, metrics)

@@ -2,7 +2,7 @@
 
     python scripts/catalog_card.py            # rewrite the generated sections of recsys/data/README.md
     python scripts/catalog_card.py --check    # exit 1 if the counts in recsys/data/README.md are stale
-    python scripts/catalog_card.py --crosscheck ../shared/data/movielens-small/movies.csv
+    python scripts/catalog_card.py --crosscheck $RECSYS_DATA/movielens-small/movies.csv
 
 The counts section is derived from recsys/data/movies.csv alone; the queries section searches with the default
 model; the cross-check compares years and genres with MovieLens.

@@ -1,4 +1,4 @@
-"""Shared fixtures: a small made-up catalog, the pretrained encoder, the shared real catalogs."""
+"""Shared fixtures: a small made-up catalog, the pretrained encoder, the external real catalogs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.common import ROOT, SHARED_DATA
+from benchmarks.common import EXTERNAL_DATA, ROOT
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the sentence-transformers reference must never reach a hub
 # Models the tests build (the default model among them) go here, not to the user's cache; kept between runs.
@@ -21,10 +21,10 @@ def small_catalog_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"the external catalogs are not at RECSYS_DATA ({SHARED_DATA})")
-    return SHARED_DATA
+def external_data() -> Path:
+    if not EXTERNAL_DATA.is_dir():
+        pytest.skip(f"the external catalogs are not at RECSYS_DATA ({EXTERNAL_DATA})")
+    return EXTERNAL_DATA
 
 
 @pytest.fixture(scope="session")

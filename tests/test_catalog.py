@@ -8,8 +8,8 @@ from recsys.errors import CatalogError
 from recsys.files import load_catalog
 
 
-def test_netflix_loads_with_every_row(shared_data):
-    catalog = load_catalog(shared_data / "streaming" / "netflix_titles.csv")
+def test_netflix_loads_with_every_row(external_data):
+    catalog = load_catalog(external_data / "streaming" / "netflix_titles.csv")
     assert len(catalog) == 8807 and not catalog.skipped
     first = catalog.frame.iloc[0]
     assert (first["id"], first["title"], first["year"], first["kind"]) == ("s1", "Dick Johnson Is Dead", 2020, "movie")
@@ -19,16 +19,16 @@ def test_netflix_loads_with_every_row(shared_data):
     assert "Sci-Fi & Fantasy" in catalog.genres()
 
 
-def test_disney_loads_with_crlf_and_its_own_genre_names(shared_data):
-    catalog = load_catalog(shared_data / "streaming" / "disney_plus_titles.csv")
+def test_disney_loads_with_crlf_and_its_own_genre_names(external_data):
+    catalog = load_catalog(external_data / "streaming" / "disney_plus_titles.csv")
     assert len(catalog) == 1450
     assert not any(text.endswith("\r") for text in catalog.frame["description"])
     assert "Action-Adventure" in catalog.genres()
     assert (catalog.frame["kind"] == "movie").sum() == 1052
 
 
-def test_movielens_year_in_title_pipe_genres_and_tags(shared_data):
-    catalog = load_catalog(shared_data / "movielens-small" / "movies.csv")
+def test_movielens_year_in_title_pipe_genres_and_tags(external_data):
+    catalog = load_catalog(external_data / "movielens-small" / "movies.csv")
     assert len(catalog) == 9742
     toy_story = catalog.frame.set_index("id").loc["1"]
     assert (toy_story["title"], toy_story["year"]) == ("Toy Story", 1995)
@@ -132,11 +132,12 @@ def test_unusable_rows_are_skipped_and_reported(tmp_path):
     assert any("row 4, field 'year': 3021" in note for note in catalog.notes)
 
 
-def test_parquet_round_trip_keeps_everything(shared_data, tmp_path):
-    catalog = load_catalog(shared_data / "streaming" / "disney_plus_titles.csv")
-    catalog.to_parquet(tmp_path / "c.parquet")
-    again = Catalog.from_parquet(tmp_path / "c.parquet")
-    assert again.fingerprint() == catalog.fingerprint()
+def test_parquet_round_trip_keeps_everything(external_data, tmp_path):
+    catalog = load_catalog(external_data / "streaming" / "disney_plus_titles.csv")
+    section = catalog.save(tmp_path / "c.parquet")
+    again = Catalog.load(tmp_path / "c.parquet", section)
+    assert again.fingerprint() == catalog.fingerprint() and again.source == catalog.source == section["source"]
+    assert section["rows"] == 1450
 
 
 def test_filters_mask(small_catalog_path):

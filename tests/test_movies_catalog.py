@@ -79,9 +79,9 @@ def test_it_loads_cleanly_and_the_data_card_counts_are_current():
     assert card.replace_section(text, "counts", card.counts_markdown(catalog.frame)) == text
 
 
-def test_years_and_genres_agree_with_movielens(shared_data):
+def test_years_and_genres_agree_with_movielens(external_data):
     catalog = load_catalog(card.CATALOG)
-    check = card.crosscheck(catalog.frame, shared_data / "movielens-small" / "movies.csv")
+    check = card.crosscheck(catalog.frame, external_data / "movielens-small" / "movies.csv")
     assert check["matched"] >= 500
     assert check["year_exact"] / check["matched"] >= 0.98
     assert check["genres_overlap"] / check["matched"] >= 0.98

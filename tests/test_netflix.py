@@ -1,4 +1,4 @@
-"""The engine on a real catalog it never saw: Netflix titles (from ../shared/data)."""
+"""The engine on a real catalog it never saw: Netflix titles (from RECSYS_DATA)."""
 
 from dataclasses import replace
 
@@ -13,8 +13,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def netflix(shared_data, pretrained):
-    catalog = load_catalog(shared_data / "streaming" / "netflix_titles.csv")
+def netflix(external_data, pretrained):
+    catalog = load_catalog(external_data / "streaming" / "netflix_titles.csv")
     return MovieSearch.build(catalog, encoder=pretrained)
 
 

@@ -44,7 +44,7 @@ def test_a_bfloat16_model_records_its_precision_and_explains_its_scores_exactly(
     config = json.loads((tmp_path / "half" / "config.json").read_text())
     assert (config["encoder"]["precision"], config["encoder"]["documents"]) == ("bfloat16", "bfloat16")
     assert loaded.encoder.precision == "bfloat16"
-    assert pretrained.precision == "auto"  # the shared encoder was not changed
+    assert pretrained.precision == "auto"  # the session's encoder was not changed
     without_store = _without_word_store(loaded)
     for query in ["aliens on a ship", "a haunted house"]:
         hits = loaded.search(query, k=5)
@@ -106,14 +106,14 @@ def test_the_command_line_sets_and_reports_precision_and_word_store(small_catalo
 
 
 @pytest.mark.slow
-def test_bfloat16_documents_keep_the_retrieval_quality_of_float32(shared_data, pretrained):
+def test_bfloat16_documents_keep_the_retrieval_quality_of_float32(external_data, pretrained):
     """On Disney+ (1,450 descriptions), nDCG@10 of bfloat16 against float32 document encoding.
 
     The speed of either against sentence-transformers is measured by ``python -m benchmarks.encoding``.
     """
     from benchmarks.quality import engine_ranker, evaluate_systems, query_sets, without_labels
 
-    labelled = load_catalog(shared_data / "streaming" / "disney_plus_titles.csv")
+    labelled = load_catalog(external_data / "streaming" / "disney_plus_titles.csv")
     catalog = without_labels(labelled)
     models = {p: MovieSearch.build(catalog, encoder=pretrained, precision=p) for p in ("float32", "bfloat16")}
     results = evaluate_systems({p: engine_ranker(m) for p, m in models.items()}, query_sets(labelled))

@@ -166,13 +166,8 @@ def catalog_page(model: MovieSearch) -> None:
 def index_progress() -> None:
     """The indexing job's progress, refreshed every second; its model serves once it is done."""
     job: IndexJob = st.session_state.index_job
-    job_bar(job)
-    state = job.snapshot()
-    if state.status == "running":
-        st.caption("Indexing… the current model keeps serving searches.")
-    elif state.status == "failed":
-        st.error(f"Indexing failed; the current model keeps serving. {state.error}")
-    else:
+    state = job_bar(job, "Indexing")
+    if state.status == "done":
         if not st.session_state.index_served:  # once: the user may go back to the default catalog after
             st.session_state.model_dir, st.session_state.index_served = str(state.result), True
         titles = len(job.catalog)
@@ -202,20 +197,15 @@ def retrain_page(model: MovieSearch) -> None:
 def retrain_progress() -> None:
     """The retraining job's progress and validation curve, refreshed every second."""
     job: RetrainJob = st.session_state.job
-    job_bar(job)
-    state = job.snapshot()
-    if state.status == "running":
-        st.caption("Training… the current model keeps serving searches.")
-    elif state.status == "failed":
-        st.error(f"Training failed; the current model keeps serving. {state.error}")
-    elif state.status == "better":
+    state = job_bar(job, "Training")
+    if state.status == "better":
         if st.session_state.get("model_dir") == st.session_state.get("job_model"):
             st.session_state.model_dir = str(state.result)
         st.success(
             f"Done in {state.seconds:.0f} s: validation nDCG@10 {state.served_validation:.4f} → "
             f"{state.new_validation:.4f}. The new model is serving now."
         )
-    else:
+    elif state.status == "not better":
         st.info(
             f"Done in {state.seconds:.0f} s: the new head was not better on the held-out titles "
             f"({state.new_validation:.4f} against {state.served_validation:.4f}); the current model keeps serving."

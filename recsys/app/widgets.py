@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys import MovieSearch
-from recsys.jobs import BackgroundJob
+from recsys.jobs import BackgroundJob, JobState
 
 
 def highlighted(text: str, words, top: int = 8, colour: str = "234, 88, 12") -> str:
@@ -149,8 +149,11 @@ def why_panel(model: MovieSearch, explanation, key: str) -> None:
             self_attention_heatmap(model, explanation.movie_text, key=f"att-{key}")
 
 
-def job_bar(job: BackgroundJob) -> None:
-    """A background job's progress bar and, for training, its validation curve."""
+def job_bar(job: BackgroundJob, doing: str) -> JobState:
+    """A background job's progress bar, validation curve and status line; return the job's state.
+
+    ``doing`` names the work in the lines shown while it runs or if it failed ("Training").
+    """
     state = job.snapshot()
     fraction = min(state.done / state.total, 1.0) if state.total else 0.0
     if state.status == "running":
@@ -160,3 +163,8 @@ def job_bar(job: BackgroundJob) -> None:
     if state.validation:
         frame = pd.DataFrame({"epoch": range(1, len(state.validation) + 1), "validation nDCG@10": state.validation})
         st.line_chart(frame, x="epoch", y="validation nDCG@10", height=220)
+    if state.status == "running":
+        st.caption(f"{doing}… the current model keeps serving searches.")
+    elif state.status == "failed":
+        st.error(f"{doing} failed; the current model keeps serving. {state.error}")
+    return state
