@@ -28,3 +28,19 @@ def test_read_queries_names_the_bad_line(tmp_path):
         read_queries(path)
     path.write_text('{"qid": 1, "query": "x", "relevant": [3]}\n')
     assert read_queries(path)[0].relevant == ["3"]
+
+
+def test_the_dense_baseline_is_named_for_what_ran(small_model, monkeypatch):
+    import sys
+
+    from recsys.evaluate import ENCODER_COSINE, SENTENCE_TRANSFORMERS, LabelledQuery, compare_systems
+
+    queries = [LabelledQuery("q1", "an alien on a ship", ["m1"]), LabelledQuery("q2", "a haunted farmhouse", ["m4"])]
+    found = compare_systems(small_model, queries)
+    assert list(found) == ["recsys", "BM25", SENTENCE_TRANSFORMERS]
+    # The untrained small model ranks as sentence-transformers + FAISS does (same weights, float32 or bfloat16).
+    assert found[SENTENCE_TRANSFORMERS]["mrr@10"] == pytest.approx(found["recsys"]["mrr@10"], abs=0.01)
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # as if the dev extra were not installed
+    found = compare_systems(small_model, queries)
+    assert list(found) == ["recsys", "BM25", ENCODER_COSINE]
+    assert found[ENCODER_COSINE] == found["recsys"]  # an untrained head: the same cosine ranking
