@@ -69,6 +69,7 @@ def first_results(browser, app: App, query: str, timeout: float = 600_000):
     """Open the app, search, wait for the results with their marked words; return the page."""
     app.wait_until_up()
     page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(180_000)  # a busy machine reruns a page slowly; a step still waits for its state
     page.goto(app.url)
     box = page.get_by_label(QUERY_BOX)
     box.wait_for(timeout=timeout)  # a first start builds the default model before the page is drawn
