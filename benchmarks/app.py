@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.browser import CHROMIUM, FLAGS, App, first_results, go, index_upload, search, settle
+from benchmarks.browser import CHROMIUM, FLAGS, App, first_results, go, index_upload, search, settle, start_job
 from benchmarks.common import ROOT, machine
 
 DOCS = ROOT / "docs"
@@ -59,7 +60,7 @@ def screenshots(page, small_catalog: Path) -> None:
     page.get_by_text("genre queries from the catalog's labels").wait_for(timeout=300_000)
     shot(page, "evaluate")
     go(page, "Retrain")
-    page.get_by_role("button", name="Start retraining").click()
+    start_job(page, "Start retraining", re.compile("Training…|Done in"))
     page.get_by_text("Done in").wait_for(timeout=600_000)
     shot(page, "retrain")
     go(page, "Catalog")

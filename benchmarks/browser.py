@@ -9,6 +9,7 @@ previous run and may vanish with the click.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -90,12 +91,30 @@ def search(page, query: str) -> None:
     settle(page)
 
 
+def start_job(page, button: str, started, tries: int = 3) -> None:
+    """Click a button that starts a background job until the page shows the job started (``started``).
+
+    A click that lands while the page is rerunning can be lost with the run; the button is disabled once
+    the job runs, so clicking again never starts a second job.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # the dev extra installs playwright
+
+    for _ in range(tries):
+        settle(page)
+        page.get_by_role("button", name=button).click()
+        try:
+            page.get_by_text(started).first.wait_for(timeout=60_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"clicking {button!r} {tries} times did not start the job")
+
+
 def index_upload(page, catalog: Path) -> None:
     """On the Catalog page, upload a catalog file and index it; wait until the app serves it."""
     page.locator("input[type=file]").set_input_files(str(catalog))
     page.get_by_text("titles read").wait_for()
-    settle(page)
-    page.get_by_role("button", name="Index this catalog").click()
+    start_job(page, "Index this catalog", re.compile("Indexing…|Indexed"))
     page.get_by_text("Indexed").wait_for(timeout=300_000)
 
 

@@ -14,7 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.browser import CHROMIUM, FLAGS, QUERY_BOX, App, first_results, go, index_upload, search, settle
+from benchmarks.browser import (
+    CHROMIUM,
+    FLAGS,
+    QUERY_BOX,
+    App,
+    first_results,
+    go,
+    index_upload,
+    search,
+    settle,
+    start_job,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -67,12 +78,8 @@ def test_the_app_end_to_end_in_a_browser(browser, tmp_path, small_catalog_path):
         page.locator("canvas, svg").first.wait_for()
 
         go(page, "Retrain")
-        page.get_by_role("slider").first.focus()
-        page.keyboard.press("Home")  # one epoch: this checks the background job and its swap, not training
-        settle(page)
-        page.get_by_role("button", name="Start retraining").click()
-        page.get_by_text(re.compile("Training…|Done in")).first.wait_for()  # the job has started
-        page.get_by_text("Done in").wait_for(timeout=600_000)
+        start_job(page, "Start retraining", re.compile("Training…|Done in"))
+        page.get_by_text("Done in").wait_for(timeout=900_000)
 
         go(page, "Catalog")
         upload = tmp_path / "upload" / "my-catalog.csv"
