@@ -66,7 +66,7 @@ def settle(page, timeout: float = 120_000) -> None:
     page.wait_for_function(SETTLED, timeout=timeout)
 
 
-def first_results(browser, app: App, query: str, timeout: float = 600_000):
+def first_results(browser, app: App, query: str, timeout: float = 1_200_000):
     """Open the app, search, wait for the results with their marked words; return the page."""
     app.wait_until_up()
     page = browser.new_page(viewport={"width": 1280, "height": 800})
