@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,24 +19,26 @@ import numpy as np
 import pandas as pd
 
 from recsys.errors import CatalogError
+from recsys.fields import FIELD_ALIASES, LIST_FIELDS, STAR_COLUMNS, looks_like_maturity, read_fields
+from recsys.text import normalise_text
 from recsys.vocabulary import KIND_LABELS
 
-FIELDS = ("id", "title", "year", "kind", "genres", "keywords", "description")
+FIELDS = ("id", "title", "year", "kind", "genres", "keywords", "description", "directors", "cast", "countries",
+          "language", "maturity", "runtime", "seasons", "date_added", "studios", "extra")  # fmt: skip
 DOCUMENT_TEMPLATE = "{title}. {description}"
 
 # Recognised column names per field, best first; compared after lowercasing and dropping non-letters.
 COLUMN_ALIASES = {
     "id": ("id", "showid", "movieid", "itemid", "tmdbid", "imdbid", "tconst"),
-    "title": ("title", "primarytitle", "name", "movietitle", "originaltitle"),
+    "title": ("title", "primarytitle", "name", "movietitle", "seriestitle", "originaltitle"),
     "description": ("description", "overview", "plot", "synopsis", "summary", "plotsummary"),
     "genres": ("genres", "genre", "listedin"),
-    "year": ("year", "releaseyear", "startyear", "releasedate", "firstairdate"),
+    "year": ("year", "releaseyear", "releasedyear", "startyear", "releasedate", "firstairdate"),
     "kind": ("kind", "type", "mediatype", "titletype"),
     "keywords": ("keywords", "keyword", "tags"),
+    **FIELD_ALIASES,
 }
 YEAR_RANGE = (1870, 2100)
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _YEAR_IN_TITLE = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})(?:[-–]\d{0,4})?\)\s*$")
 _MOVED_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>The|A|An|La|Le|Les|L'|Il|El|Los|Las|Der|Die|Das)$")
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(\d{4})(?!\d)")
@@ -165,10 +166,18 @@ class Catalog:
     def load(cls, path: str | Path, section: dict | None = None) -> Catalog:
         """Read a catalog written by :meth:`save` (already normalised), with its config section if there is one."""
         frame = pd.read_parquet(path)
-        for name in ("genres", "keywords"):
-            frame[name] = [list(values) for values in frame[name]]
-        frame["year"] = frame["year"].astype("Int64")
-        return cls(frame, source=str((section or {}).get("source", path)))
+        for name in ("genres", "keywords", *LIST_FIELDS):
+            frame[name] = [list(values) for values in frame[name]] if name in frame else [[] for _ in frame.index]
+        for name in ("language", "maturity", "date_added", "extra"):
+            frame[name] = frame.get(name, "")
+        for name in ("year", "runtime", "seasons"):
+            frame[name] = (frame[name] if name in frame else pd.Series([None] * len(frame))).astype("Int64")
+        return cls(frame[list(FIELDS)], source=str((section or {}).get("source", path)))
+
+    def extra(self, row: int) -> dict[str, str]:
+        """A row's columns that recsys has no field for, kept as they were: ``{column: text}``."""
+        text = self.frame["extra"].iloc[row]
+        return json.loads(text) if text else {}
 
     @classmethod
     def from_frame(cls, raw: pd.DataFrame, source: str = "<catalog>") -> Catalog:
@@ -180,6 +189,10 @@ class Catalog:
             When no id, title or text column is found, ids repeat, or no row is usable.
         """
         columns = recognise_columns(raw.columns, source)
+        if "maturity" in columns and not looks_like_maturity(raw[columns["maturity"]].head(200).tolist()):
+            del columns["maturity"]  # review scores, say: kept among the row's other columns
+        stars = [name for name in raw.columns if STAR_COLUMNS.match(re.sub(r"[^a-z0-9]", "", str(name).lower()))]
+        others = [column for column in raw.columns if column not in set(columns.values()) | set(stars)]
         notes = [
             f"{name}: no column found"
             for name in ("year", "kind", "genres", "keywords", "description")
@@ -190,7 +203,10 @@ class Catalog:
         for position, values in enumerate(raw.itertuples(index=False)):
             row = position + 1
             cells = {name: values[raw.columns.get_loc(column)] for name, column in columns.items()}
+            if stars:
+                cells["stars"] = [values[raw.columns.get_loc(column)] for column in stars]
             record, reason = _normalise_row(cells, source, row, notes)
+            record["extra"] = _extra(others, raw.columns, values)
             if reason:
                 skipped.append(SkippedRow(row, reason))
                 continue
@@ -206,7 +222,8 @@ class Catalog:
         if not records:
             raise CatalogError(source, "no usable rows" + (f" ({len(skipped)} skipped)" if skipped else ""))
         frame = pd.DataFrame.from_records(records, columns=list(FIELDS))
-        frame["year"] = frame["year"].astype("Int64")
+        for name in ("year", "runtime", "seasons"):
+            frame[name] = frame[name].astype("Int64")
         return cls(frame, source=source, skipped=skipped, notes=notes, columns={k: str(v) for k, v in columns.items()})
 
 
@@ -241,19 +258,6 @@ def _delimiter_hint(columns: list[str]) -> str:
         if delimiter in columns[0]:
             return f" (the header seems separated by {name}: save it as CSV with commas, or as TSV with tabs)"
     return ""
-
-
-def normalise_text(value: object) -> str:
-    r"""Unicode NFC, no zero-width or control characters, single spaces, stripped.
-
-    >>> normalise_text("  Ame\u0301lie\u200b  in\n Paris ")
-    'Amélie in Paris'
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    text = unicodedata.normalize("NFC", str(value))
-    text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
-    return " ".join(text.split())
 
 
 def normalise_kind(value: object) -> str:
@@ -337,7 +341,14 @@ def _normalise_row(cells: dict, source: str, row: int, notes: list[str]) -> tupl
         except ValueError as err:
             notes.append(f"row {row}, field '{name}': not valid JSON ({err}); left empty")
             record[name] = []
+    record.update(read_fields(cells, row, notes))
     return record, None
+
+
+def _extra(names: list, columns: pd.Index, values: tuple) -> str:
+    """The row's cells in columns recsys has no field for, as a JSON object (empty cells left out)."""
+    found = {str(name): text for name in names if (text := normalise_text(values[columns.get_loc(name)]))}
+    return json.dumps(found, ensure_ascii=False) if found else ""
 
 
 def _restore_article(title: str) -> str:

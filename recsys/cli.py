@@ -221,6 +221,9 @@ def _run_check(args: argparse.Namespace) -> None:
     catalog = load_catalog(args.catalog)
     print(f"{catalog.source}: {len(catalog)} titles, {len(catalog.skipped)} rows skipped")
     print("  columns: " + ", ".join(f"{field} <- {column}" for field, column in catalog.columns.items()))
+    kept = sorted({name for row in range(len(catalog)) for name in catalog.extra(row)})
+    if kept:
+        print("  kept as they are: " + ", ".join(kept[:20]) + (f" and {len(kept) - 20} more" if len(kept) > 20 else ""))
     _print_catalog_report(catalog)
 
 

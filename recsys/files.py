@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from recsys.catalog import Catalog, normalise_text
+from recsys.catalog import Catalog
 from recsys.errors import CatalogError
+from recsys.text import normalise_text
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".tab", ".jsonl", ".ndjson", ".json", ".parquet", ".pq")
 
@@ -40,6 +41,9 @@ def load_catalog(path: str | Path) -> Catalog:
     tags = path.with_name("tags.csv")
     if path.name == "movies.csv" and tags.is_file():
         _attach_movielens_tags(catalog, _read_table(tags, tags.name))
+    links = path.with_name("links.csv")
+    if path.name == "movies.csv" and links.is_file():
+        _attach_movielens_links(catalog, _read_table(links, links.name))
     return catalog
 
 
@@ -123,6 +127,24 @@ def _read_json(path: Path, source: str) -> pd.DataFrame:
     if not all(isinstance(record, dict) for record in records):
         raise CatalogError(source, "each JSON record must be an object with named fields")
     return pd.DataFrame.from_records(records)
+
+
+def _attach_movielens_links(catalog: Catalog, links: pd.DataFrame) -> None:
+    """Keep each title's IMDb and TMDB ids from MovieLens ``links.csv`` among its other columns."""
+    if "movieId" not in links.columns:
+        catalog.notes.append("links.csv: no movieId column; ignored")
+        return
+    named = [name for name in ("imdbId", "tmdbId") if name in links.columns]
+    by_movie = {row["movieId"]: {name: row[name] for name in named if row[name]} for row in links.to_dict("records")}
+    frame = catalog.frame
+    extra = [json.loads(text) if text else {} for text in frame["extra"]]
+    frame["extra"] = [
+        json.dumps({**found, **by_movie.get(movie_id, {})}, ensure_ascii=False)
+        if found or by_movie.get(movie_id)
+        else ""
+        for movie_id, found in zip(frame["id"], extra, strict=True)
+    ]
+    catalog.notes.append(f"links.csv: IMDb and TMDB ids of {len(by_movie)} titles")
 
 
 def _attach_movielens_tags(catalog: Catalog, tags: pd.DataFrame) -> None:

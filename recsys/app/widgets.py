@@ -102,6 +102,24 @@ def more_like(movie_id: str) -> None:
     st.session_state.more_like = movie_id
 
 
+def facts_line(row: dict) -> str:
+    """A title's people, countries, length and maturity in one line ("Directed by … · Starring … · 94 min")."""
+    parts = []
+    if len(row["directors"]):
+        parts.append("Directed by " + ", ".join(row["directors"][:3]))
+    if len(row["cast"]):
+        parts.append("Starring " + ", ".join(row["cast"][:4]))
+    if len(row["countries"]):
+        parts.append(", ".join(row["countries"][:3]))
+    if pd.notna(row["runtime"]):
+        parts.append(f"{row['runtime']} min")
+    if pd.notna(row["seasons"]):
+        parts.append(f"{row['seasons']} season{'s' if row['seasons'] != 1 else ''}")
+    if row["maturity"]:
+        parts.append(row["maturity"])
+    return html.escape(" · ".join(parts))
+
+
 def card(model: MovieSearch, hit, rank: int, best: float, explanation=None, reason: str | None = None) -> None:
     """One result: title, year, genres, description with its words marked, score bar, weight, actions."""
     row = model.title(hit.id)
@@ -118,6 +136,8 @@ def card(model: MovieSearch, hit, rank: int, best: float, explanation=None, reas
                        args=(hit.id,), disabled=liked, width="stretch")  # fmt: skip
         actions.button("More like this", key=f"more-{hit.id}-{rank}", on_click=more_like, args=(hit.id,),
                        width="stretch")  # fmt: skip
+        if facts := facts_line(row):
+            st.caption(facts)
         if reason:
             st.caption(reason)
         if explanation is None:

@@ -1,0 +1,24 @@
+"""Text as every part of recsys reads it: Unicode NFC, no invisible or control characters, single spaces."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def normalise_text(value: object) -> str:
+    r"""Unicode NFC, no zero-width or control characters, single spaces, stripped.
+
+    >>> normalise_text("  Ame\u0301lie\u200b  in\n Paris ")
+    'Amélie in Paris'
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = unicodedata.normalize("NFC", str(value))
+    text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
+    return " ".join(text.split())
