@@ -100,6 +100,10 @@ class Catalog:
         genres: Iterable[str] | None = None,
         years: tuple[int | None, int | None] | None = None,
         kind: str | None = None,
+        countries: Iterable[str] | None = None,
+        ratings: Iterable[str] | None = None,
+        max_runtime: int | None = None,
+        exclude_genres: Iterable[str] | None = None,
     ) -> np.ndarray | None:
         """Return a boolean mask of the rows that pass the filters, or None when there are none.
 
@@ -111,6 +115,14 @@ class Catalog:
             Inclusive year range; titles without a year are left out when it is given.
         kind : str, optional
             ``"movie"`` or ``"series"`` (synonyms such as "TV Show" are understood).
+        countries : iterable of str, optional
+            Keep titles made in any of these countries (case-insensitive).
+        ratings : iterable of str, optional
+            Keep titles with one of these maturity ratings ("PG-13", "TV-MA").
+        max_runtime : int, optional
+            Keep titles of at most this many minutes (series and titles without a runtime stay).
+        exclude_genres : iterable of str, optional
+            Leave out titles having any of these genres.
         """
         keep = np.ones(len(self), dtype=bool)
         active = False
@@ -126,6 +138,20 @@ class Catalog:
             active = True
         if kind:
             keep &= (self.frame["kind"] == normalise_kind(kind)).to_numpy()
+            active = True
+        if countries:
+            wanted = {c.casefold() for c in countries}
+            keep &= np.array([any(c.casefold() in wanted for c in cs) for cs in self.frame["countries"]], dtype=bool)
+            active = True
+        if ratings:
+            keep &= self.frame["maturity"].str.upper().isin({r.upper() for r in ratings}).to_numpy()
+            active = True
+        if max_runtime is not None:
+            runtime = self.frame["runtime"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            keep &= np.isnan(runtime) | (runtime <= max_runtime)
+            active = True
+        if exclude_genres:
+            keep &= ~self.mask(genres=exclude_genres)
             active = True
         return keep if active else None
 

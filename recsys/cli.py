@@ -131,6 +131,13 @@ def _add_query_commands(commands) -> None:
     search.add_argument("--year-min", type=int, metavar="Y")
     search.add_argument("--year-max", type=int, metavar="Y")
     search.add_argument("--kind", metavar="K", help="movie or series")
+    search.add_argument("--country", action="append", metavar="C", help="keep titles made in C (repeatable)")
+    search.add_argument("--rating", action="append", metavar="R", help="keep titles rated R, e.g. PG-13 (repeatable)")
+    search.add_argument("--max-runtime", type=int, metavar="MIN", help="keep titles of at most MIN minutes")
+    search.add_argument("--exclude-genre", action="append", metavar="G", help="leave out titles of genre G")
+    search.add_argument(
+        "--ignore", action="append", metavar="KEY", help="drop a reading of the query by its key (see --json)"
+    )
     search.add_argument("--json", action="store_true", help="print JSON only")
     search.set_defaults(run=_run_search)
 
@@ -303,7 +310,9 @@ def _run_search(args: argparse.Namespace) -> None:
     if (args.query is None) == (args.batch is None):
         raise QueryError("give either a QUERY or --batch QUERIES.jsonl")
     model = MovieSearch.load(_resolve_model(args.model))
-    filters = {"genres": args.genre, "years": (args.year_min, args.year_max), "kind": args.kind}
+    filters = {"genres": args.genre, "years": (args.year_min, args.year_max), "kind": args.kind,
+               "countries": args.country, "ratings": args.rating, "max_runtime": args.max_runtime,
+               "exclude_genres": args.exclude_genre, "ignore": args.ignore or ()}  # fmt: skip
     if args.batch:
         qids, queries = _read_batch(Path(args.batch))
         results = model.search_many(queries, k=args.k or 100, **filters)
@@ -315,9 +324,14 @@ def _run_search(args: argparse.Namespace) -> None:
             )
         return
     hits = model.search(args.query, k=args.k or 10, **filters)
+    readings = model.understand(args.query, filters["ignore"]).readings
     if args.json:
-        print(json.dumps({"query": args.query, "results": [h._asdict() for h in hits]}, ensure_ascii=False))
+        understood = [reading._asdict() for reading in readings]
+        results = [h._asdict() for h in hits]
+        print(json.dumps({"query": args.query, "understood": understood, "results": results}, ensure_ascii=False))
     else:
+        for reading in readings:
+            print(f"understood as {reading.shown}   [--ignore {reading.key}]")
         _print_hits(hits)
 
 

@@ -20,7 +20,9 @@ from recsys.head import AttentionHead, HeadConfig
 from recsys.progress import Progress
 from recsys.query import Intents, QueryParser
 from recsys.recommend import recommend
+from recsys.references import CatalogNames
 from recsys.scoring import Scorer, SearchSettings
+from recsys.spelling import Speller, preferred_words, spelling_vocabulary
 from recsys.store import TitleStore
 from recsys.tokenizer import Tokenizer
 from recsys.transformer import Encoder, EncoderConfig
@@ -160,7 +162,7 @@ class MovieSearch:
 
     def search(
         self, query: str, k: int = 10, genres: Iterable[str] | None = None, years: YearRange | None = None,
-        kind: str | None = None,
+        kind: str | None = None, ignore: Iterable[str] = (), **filters,
     ) -> list[Hit]:  # fmt: skip
         """Rank the catalog for a query.
 
@@ -170,27 +172,30 @@ class MovieSearch:
             Free text ("sci-fi about first contact with aliens").
         k : int
             Number of results.
-        genres, years, kind
-            Filters, applied inside the key store (see :meth:`Catalog.mask`).
+        genres, years, kind, **filters
+            Filters, applied inside the key store: ``countries``, ``ratings``, ``max_runtime`` and
+            ``exclude_genres`` too (see :meth:`Catalog.mask`).
+        ignore : iterable of str
+            Keys of readings of the query to drop (:attr:`Intents.readings`): their words stay plain words.
 
         Raises
         ------
         QueryError
             For an empty query or a ``k`` below 1.
         """
-        return self.search_many([query], k, genres=genres, years=years, kind=kind)[0]
+        return self.search_many([query], k, genres=genres, years=years, kind=kind, ignore=ignore, **filters)[0]
 
     def search_many(
         self, queries: Sequence[str], k: int = 10, genres: Iterable[str] | None = None,
-        years: YearRange | None = None, kind: str | None = None,
+        years: YearRange | None = None, kind: str | None = None, ignore: Iterable[str] = (), **filters,
     ) -> list[list[Hit]]:  # fmt: skip
         """Rank the catalog for many queries at once (one batched encoder pass)."""
         _check_k(k)
         for query in queries:
             _check_query(query)
-        user_mask = self.catalog.mask(genres=genres, years=years, kind=kind)
-        intents = [self.understand(query) for query in queries]
-        vectors = self.scorer.query_vectors(self.encoder.embed([intent.text for intent in intents]))  # (Q, D)
+        user_mask = self.catalog.mask(genres=genres, years=years, kind=kind, **filters)
+        intents = [self.understand(query, ignore) for query in queries]
+        vectors = self._query_vectors(intents)  # (Q, D)
         ranked = [
             self.scorer.rank(intent, vector, k, self.catalog, self.store, user_mask)
             for intent, vector in zip(intents, vectors, strict=True)
@@ -214,17 +219,29 @@ class MovieSearch:
         because = [self.catalog.records[row][:2] for row in drawn_by]
         return [Recommendation(*hit, *liked) for hit, liked in zip(results, because, strict=True)]
 
-    def understand(self, query: str) -> Intents:
-        """What the query was read as (genres, years, kind), if this model understands queries.
+    def understand(self, query: str, ignore: Iterable[str] = ()) -> Intents:
+        """What the query was read as (``recsys.query``), if this model understands queries.
 
-        Only the first ``MAX_QUERY_CHARS`` characters of a query are read (the encoder reads 256 tokens).
+        Readings whose key is in ``ignore`` are not made. Only the first ``MAX_QUERY_CHARS`` characters
+        of a query are read (the encoder reads 256 tokens).
         """
         query = query[:MAX_QUERY_CHARS]
         if not self.scorer.settings.understand_queries:
             return Intents(text=" ".join(query.split()))
-        return self._parser.parse(query)
+        return self._parser.parse(query, ignore)
 
-    def explain(self, query: str, movie_id: str | None = None, text: str | None = None) -> Explanation:
+    def _query_vectors(self, intents: list[Intents]) -> np.ndarray:
+        """``(Q, D)`` query vectors of the texts the encoder reads; zero where only a referenced title is left."""
+        texts = [intent.text for intent in intents]
+        vectors = np.zeros((len(texts), self.scorer.head.config.dim), dtype=np.float32)
+        written = [n for n, text in enumerate(texts) if text]
+        if written:
+            vectors[written] = self.scorer.query_vectors(self.encoder.embed([texts[n] for n in written]))
+        return vectors
+
+    def explain(
+        self, query: str, movie_id: str | None = None, text: str | None = None, ignore: Iterable[str] = ()
+    ) -> Explanation:
         """Split a title's score for a query over its parts: query words, description words, BM25 terms, boosts.
 
         Parameters
@@ -239,18 +256,18 @@ class MovieSearch:
         if (movie_id is None) == (text is None):
             raise QueryError("explain needs either a movie id or a text, not both")
         if movie_id is not None:
-            return self.explain_many(query, [movie_id])[0]
+            return self.explain_many(query, [movie_id], ignore)[0]
         _check_query(query)
-        intent = self.understand(query)
+        intent = self.understand(query, ignore)
         query_words, movie_words = map(word_vectors, self.encoder.token_states([intent.text, " ".join(text.split())]))
         return explain_text(intent, query_words, movie_words, self.scorer)
 
-    def explain_many(self, query: str, movie_ids: Sequence[str]) -> list[Explanation]:
+    def explain_many(self, query: str, movie_ids: Sequence[str], ignore: Iterable[str] = ()) -> list[Explanation]:
         """Explain several titles' scores for one query (a search's results): the query is encoded once."""
         _check_query(query)
-        intent = self.understand(query)
+        intent = self.understand(query, ignore)
         rows = np.array([self._row(movie_id) for movie_id in movie_ids], dtype=np.int64)
-        query_words = word_vectors(self.encoder.token_states([intent.text])[0])
+        query_words = word_vectors(self.encoder.token_states([intent.text])[0]) if intent.text else None
         titles = self.store.word_vectors(self.catalog, rows.tolist(), self.encoder)
         return explain_titles(intent, query_words, titles, rows, self.scorer, self.catalog, self.store)
 
@@ -268,7 +285,11 @@ class MovieSearch:
 
     @cached_property
     def _parser(self) -> QueryParser:
-        return QueryParser(self.catalog.genres(), set(self.catalog.frame["kind"]), self.scorer.head.config.genres)
+        frequency = self.store.lexical.document_frequency()
+        names = CatalogNames(self.catalog, frequency)
+        speller = Speller(spelling_vocabulary(frequency, names), preferred_words())
+        labels, kinds = self.catalog.genres(), set(self.catalog.frame["kind"])
+        return QueryParser(labels, kinds, self.scorer.head.config.genres, names, speller)
 
     def _results(self, scores: np.ndarray, rows: np.ndarray) -> list[tuple]:
         """(id, title, year, genres, score, weight) of ranked rows."""

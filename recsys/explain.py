@@ -132,13 +132,19 @@ def _ranked(words: WordVectors, shares: torch.Tensor) -> list[WordShare]:
 
 
 def explain_titles(
-    intent: Intents, query: WordVectors, titles: list[WordVectors], rows: np.ndarray,
+    intent: Intents, query: WordVectors | None, titles: list[WordVectors], rows: np.ndarray,
     scorer: Scorer, catalog: Catalog, store: TitleStore,
 ) -> list[Explanation]:  # fmt: skip
-    """Explain the scores of some titles (catalog ``rows``) for one query, from their word vectors."""
+    """Explain the scores of some titles (catalog ``rows``) for one query, from their word vectors.
+
+    ``query`` is None when the query left no text to encode (only a referenced title): q·k is then 0.
+    """
     with torch.inference_mode():
         bilinear = scorer.head.bilinear()  # (D, D), once for every title
-        explanations = [explain_words(query, title, bilinear) for title in titles]
+        if query is None:
+            explanations = [Explanation(0.0, 0.0, [], [], [], movie_text=title.text) for title in titles]
+        else:
+            explanations = [explain_words(query, title, bilinear) for title in titles]
     dense = np.array([explanation.dense for explanation in explanations])
     scored = scorer.parts(intent, dense, rows, catalog, store)
     splits_lexical = any(part.name == LEXICAL for part in scored.parts)

@@ -106,6 +106,11 @@ class LexicalIndex:
             term: self.retriever.get_scores([term])[rows] * terms.count(term) / best for term in dict.fromkeys(terms)
         }
 
+    def document_frequency(self) -> dict[str, int]:
+        """How many documents use each indexed word."""
+        counts = np.diff(np.asarray(self.retriever.scores["indptr"]))
+        return {word: int(counts[number]) for word, number in self.vocabulary.items() if number < len(counts)}
+
     @property
     def size(self) -> int:
         """Number of indexed documents."""

@@ -1,8 +1,12 @@
-"""Query understanding: genres (and their synonyms), decades and years, and kind, read from a query.
+"""Query understanding: what a query asks for beyond its words, read against the catalog's own vocabulary.
 
-What is understood is matched against the catalog's own vocabulary (its genre labels, its kinds) and
-returned as :class:`Intents`: year ranges and kinds become filters, genres become filters when the query
-names nothing else, and boosts otherwise.
+Genres (and their synonyms), decades and years, and kind are read here; with the catalog's names
+(``recsys.references``) the readers of ``recsys.readers`` also correct misspelt words, and read title
+references ("like Alien"), excluded genres ("not horror"), people, countries and languages, maturity
+ratings and lengths. Everything understood is returned as :class:`Intents`, each reading under a key the
+user can pass back in ``ignore`` to drop it. Year ranges, kinds, places, ratings, lengths and excluded
+genres become filters; people rank their titles first; genres become filters when the query names nothing
+else, and boosts otherwise; referenced titles join the query as the recommend path reads liked titles.
 """
 
 from __future__ import annotations
@@ -11,7 +15,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
+import numpy as np
+
+from recsys import readers
+from recsys.references import CatalogNames, strip_accents
+from recsys.spelling import Speller
 from recsys.vocabulary import (
     AMBIGUOUS_GENRE_WORDS,
     GENRE_ADJECTIVES,
@@ -29,6 +39,13 @@ _BOUND = re.compile(r"\b(before|until|pre|after|since|post)[\s-]+(1[89]\d\d|20\d
 _YEAR_PHRASE = re.compile(r"\b(?:(in|from|of|year)\s+)?(1[89]\d\d|20[0-2]\d)\b")
 
 
+class Reading(NamedTuple):
+    """One thing a query was understood as: ``key`` names it for ``ignore``, ``shown`` says it to the user."""
+
+    key: str  # "genre:Horror", "person:Tom Hanks", "like:alien-1979", "spelling:horor", "years", ...
+    shown: str  # "genre: Horror, from 'horror'"
+
+
 @dataclass
 class Intents:
     """What was understood in a query.
@@ -41,24 +58,49 @@ class Intents:
         Inclusive year range.
     kind : str or None
         ``"movie"`` or ``"series"``.
-    explained : list of str
-        Human-readable lines, such as ``"genre: Science Fiction, from 'sci-fi'"``.
+    readings : list of Reading
+        Everything understood, in reading order; ``explained`` gives the lines shown.
     text : str
-        The query with year and kind phrases removed: what the encoder reads.
+        The query with what was read removed (corrected where misspelt): what the encoder reads. Empty
+        when only a referenced title is left to search with.
     predicted : list of str
         Canonical genres the query names that the catalog has no labels for but the model can predict
         from descriptions (its genre readout): they boost titles by predicted probability.
     genre_only : bool
         True when the query names genres and nothing else to search for ("horror", "90s romantic comedy").
+    people : dict
+        Each person named → their rows (in the role named, if any); their titles rank first.
+    like : list of int
+        Rows of the titles referred to ("like Alien"): they join the query and are not results.
+    excluded : dict
+        Canonical genre → the catalog labels it matches, for genres the query excludes ("not horror").
+    filters : list of np.ndarray
+        ``(N,)`` masks every result must pass: places, ratings, lengths.
+    corrections : dict
+        Misspelt word → the word it was read as.
     """
 
     genres: dict[str, list[str]] = field(default_factory=dict)
     years: tuple[int | None, int | None] | None = None
     kind: str | None = None
-    explained: list[str] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
     text: str = ""
     predicted: list[str] = field(default_factory=list)
     genre_only: bool = False
+    people: dict[str, np.ndarray] = field(default_factory=dict)
+    like: list[int] = field(default_factory=list)
+    excluded: dict[str, list[str]] = field(default_factory=dict)
+    filters: list[np.ndarray] = field(default_factory=list)
+    corrections: dict[str, str] = field(default_factory=dict)
+
+    def add(self, key: str, shown: str) -> None:
+        """Record a reading."""
+        self.readings.append(Reading(key, shown))
+
+    @property
+    def explained(self) -> list[str]:
+        """What was understood, one line per reading (``"genre: Science Fiction, from 'sci-fi'"``)."""
+        return [reading.shown for reading in self.readings]
 
 
 def genre_pair_phrase(first: str, second: str) -> str:
@@ -96,18 +138,32 @@ class QueryParser:
         The kinds present in the catalog; a kind filter is only offered when there are several.
     predictable : iterable of str
         Canonical genres the model can predict for titles without labels.
+    names : CatalogNames, optional
+        The catalog's people, titles, places, ratings and lengths; without it only genres, years and kind
+        are read.
+    speller : Speller, optional
+        Corrects misspelt words against the catalog's vocabulary.
     """
 
-    def __init__(self, labels: Iterable[str], kinds: Iterable[str] = (), predictable: Iterable[str] = ()):
+    def __init__(
+        self, labels: Iterable[str], kinds: Iterable[str] = (), predictable: Iterable[str] = (),
+        names: CatalogNames | None = None, speller: Speller | None = None,
+    ):  # fmt: skip
         self.labels_by_genre: dict[str, list[str]] = {}
-        for label in sorted(set(labels)):
+        labels = sorted(set(labels))
+        for label in labels:
             for genre in label_genres(label):
                 self.labels_by_genre.setdefault(genre, []).append(label)
         self.kinds = {k for k in kinds if k in KIND_QUERY_WORDS}
         self.predictable = set(predictable)
+        self.names = names
+        self.speller = speller
+        stemmed = [(label, _label_stems(label)) for label in labels]
+        self.labels_read = sorted(((label, words) for label, words in stemmed if len(words) > 1 or _says_more(words)),
+                                  key=lambda item: -len(item[1]))  # fmt: skip
 
-    def parse(self, query: str) -> Intents:
-        """Understand a query.
+    def parse(self, query: str, ignore: Iterable[str] = ()) -> Intents:
+        """Understand a query; readings whose key is in ``ignore`` are not made (their words stay words).
 
         >>> parser = QueryParser(["Comedy", "Romance", "Horror", "Animation"], ["movie", "series"])
         >>> intents = parser.parse("90s romantic comedy")
@@ -116,31 +172,74 @@ class QueryParser:
         >>> parser.parse("animated series about a lost dog").kind
         'series'
         """
-        intents = Intents()
-        text = _plain(query)
-        text = self._read_years(text, intents)
-        text = self._read_kind(text, intents)
+        intents, ignore = Intents(), frozenset(ignore)
+        words = _plain(strip_accents(query)).split()
+        if self.speller:
+            words = readers.read_spelling(words, self.speller, intents, ignore)
+        text = self._read_labels(" ".join(words), intents, ignore)
+        if self.names:
+            text = self._read_names(text, intents, ignore)
+        text = self._read_years(text, intents, ignore)
+        text = self._read_kind(text, intents, ignore)
         remaining = text
         for genre, found in _genre_words(text).items():
+            if f"genre:{genre}" in ignore:
+                continue
             if genre in self.labels_by_genre:
                 intents.genres[genre] = self.labels_by_genre[genre]
-                intents.explained.append(f"genre: {genre}, from '{found}'")
+                intents.add(f"genre:{genre}", f"genre: {genre}, from '{found}'")
                 remaining = _remove_phrase(remaining, found)
             elif genre in self.predictable:
                 intents.predicted.append(genre)
-                intents.explained.append(f"genre: {genre} (predicted from descriptions), from '{found}'")
+                intents.add(f"genre:{genre}", f"genre: {genre} (predicted from descriptions), from '{found}'")
                 remaining = _remove_phrase(remaining, found)
-        content = [w for w in remaining.split() if w not in QUERY_STOP_WORDS]
+        generic = _KIND_WORDS if intents.people or intents.like else frozenset()  # "movies like Alien"
+        content = [w for w in remaining.split() if w not in QUERY_STOP_WORDS and w not in generic]
         intents.genre_only = bool(intents.genres or intents.predicted) and not content
         has_words = any(w not in QUERY_STOP_WORDS for w in text.split())
-        intents.text = " ".join(text.split()) if has_words else " ".join(query.split())
+        if has_words:
+            intents.text = " ".join(text.split())
+        elif not intents.like:
+            intents.text = " ".join(intents.corrections.get(w.lower(), w) for w in query.split())
         return intents
 
-    def _read_years(self, text: str, intents: Intents) -> str:
+    def _read_labels(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
+        """The catalog's own genre labels, read as they are named.
+
+        A label is read when the query names it word for word ("stand-up comedy"), or when it says more than
+        a genre and a kind and all its words are in the query ("british tv shows about spies").
+        """
+        stems = {_stem(word): word for word in text.replace("' ", " ").replace("-", " ").split()}
+        for label, words in self.labels_read:
+            if f"genre:{label}" in ignore or not all(word in stems for word in words):
+                continue
+            if not _says_more(words) and set(words) != {w for w in stems if w not in QUERY_STOP_WORDS}:
+                continue
+            found = [stems[word] for word in words]
+            intents.genres[label] = [label]
+            intents.add(f"genre:{label}", f"genre: {label}, from '{' '.join(found)}'")
+            text = " ".join(text.replace("-", " ").split())
+            for word in found:
+                text = _remove_phrase(text, word)
+            stems = {_stem(word): word for word in text.replace("' ", " ").split()}
+        return text
+
+    def _read_names(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
+        """Title references, excluded genres, people, ratings, lengths and places."""
+        text = readers.read_reference(text, self.names, intents, ignore)
+        text = readers.read_negation(text, self.labels_by_genre, intents, ignore)
+        text = readers.read_people(text, self.names, intents, ignore)
+        text = readers.read_ratings(text, self.names, intents, ignore)
+        text = readers.read_lengths(text, self.names, intents, ignore)
+        return readers.read_places(text, self.names, intents, ignore)
+
+    def _read_years(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
+        if "years" in ignore:
+            return text
         for word, start in _DECADE_WORDS.items():
             if _has_phrase(text, word):
                 intents.years = (start, start + 9)
-                intents.explained.append(f"years: {start}s, from '{word}'")
+                intents.add("years", f"years: {start}s, from '{word}'")
                 return _remove_phrase(text, word)
         if match := _RANGE.search(text):
             low, high = sorted((int(match.group(1)), int(match.group(2))))
@@ -164,17 +263,18 @@ class QueryParser:
             shown = f"{low}s" if high != low else str(low)
         else:
             shown = f"{low if low is not None else '…'}–{high if high is not None else '…'}"
-        intents.explained.append(f"years: {shown}, from '{match.group(0).strip()}'")
+        intents.add("years", f"years: {shown}, from '{match.group(0).strip()}'")
         return text.replace(match.group(0), " ")
 
-    def _read_kind(self, text: str, intents: Intents) -> str:
-        if len(self.kinds) < 2:
+    def _read_kind(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
+        # "Tom Hanks movies", "movies like Alien": with a person or a title named, "movies" means titles
+        if len(self.kinds) < 2 or "kind" in ignore or intents.people or intents.like:
             return text
         for kind, words in KIND_QUERY_WORDS.items():
             found = next((w for w in sorted(words, key=len, reverse=True) if _has_phrase(text, w)), None)
             if found:
                 intents.kind = kind
-                intents.explained.append(f"kind: {kind}, from '{found}'")
+                intents.add("kind", f"kind: {kind}, from '{found}'")
                 return _remove_phrase(text, found)
         return text
 
@@ -184,10 +284,38 @@ def _plain(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s'-]", " ", text).replace("'s ", "s ").split())
 
 
+def _stem(word: str) -> str:
+    """A word without its plural ending, to compare label and query words ("comedies" → "comedy").
+
+    >>> _stem("comedies"), _stem("shows"), _stem("series"), _stem("kids'")
+    ('comedy', 'show', 'sery', 'kid')
+    """
+    word = word.strip("'")
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+_KIND_WORDS = frozenset(word for words in KIND_QUERY_WORDS.values() for word in words)
+_GENERAL_PHRASES = [w for words in (*GENRE_SYNONYMS.values(), *KIND_QUERY_WORDS.values()) for w in words]
+_GENERAL_WORDS = frozenset(_stem(part) for phrase in _GENERAL_PHRASES for part in phrase.replace("-", " ").split())
+
+
+def _label_stems(label: str) -> tuple[str, ...]:
+    """The stems of a label's words, "and" left out ("Stand-Up Comedy & Talk Shows" → stand, up, comedy, ...)."""
+    words = _plain(strip_accents(label)).replace("' ", " ").replace("-", " ").split()
+    return tuple(dict.fromkeys(_stem(word) for word in words if word != "and"))
+
+
+def _says_more(stems: tuple[str, ...]) -> bool:
+    """Whether a label says more than genres and a kind ("british tv shows", not "horror movies")."""
+    return any(stem not in _GENERAL_WORDS for stem in stems)
+
+
 def _has_phrase(text: str, phrase: str) -> bool:
     # "sci-fi" is one phrase, but "action-adventure" names two genres: try the text with hyphens as spaces too.
-    pattern = rf"(?<![\w-]){re.escape(phrase)}(?![\w-])"
-    return re.search(pattern, text) is not None or re.search(pattern, text.replace("-", " ")) is not None
+    padded = f" {text} ".replace("' ", " ")  # "kids' tv": a closing apostrophe is not part of the word
+    return f" {phrase} " in padded or f" {phrase} " in padded.replace("-", " ")
 
 
 def _genre_words(text: str) -> dict[str, str]:
@@ -204,4 +332,4 @@ def _genre_words(text: str) -> dict[str, str]:
 
 
 def _remove_phrase(text: str, phrase: str) -> str:
-    return " ".join(re.sub(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", " ", text).split())
+    return " ".join(f" {text} ".replace("' ", " ").replace(f" {phrase} ", " ").split())

@@ -1,19 +1,24 @@
 """A title's score for a query, as named parts: one formula that ranking sums and explanations split.
 
-    score = q·k  +  λ · BM25  +  β_genre · genre share  +  β_predicted · predicted genre probability
+    score = q·k  +  q_like·k  +  λ · BM25  +  β_genre · genre share  +  β_predicted · predicted genre probability
+            +  β_person · has a person named
 
-``q·k`` is the attention score of the head (``recsys.head``); BM25 is normalised per query
+``q·k`` is the attention score of the head (``recsys.head``); ``q_like·k`` is the recommend path's score
+(``recsys.recommend``) of the titles the query refers to ("like Alien"); BM25 is normalised per query
 (``recsys.lexical``); the genre share is the part of the query's genres a title is labelled with; the
 predicted genre probability is read from the title's value vector when the catalog has no label for a genre
-the query names. :meth:`Scorer.parts` returns the parts for some rows; :meth:`Scorer.rank` sums them and
-keeps the best; ``recsys.explain`` splits the attention part over word pairs and the BM25 part over query
-terms, and lists every other part as it is, so a part added here shows in both. What filtered is the
-:class:`Selection`: the user's filters, the years and kind read from the query, and for a query of genres
-only, titles with every named genre before titles with some.
+the query names; a title with a person the query names gets ``β_person``. :meth:`Scorer.parts` returns the
+parts for some rows; :meth:`Scorer.rank` sums them and keeps the best; ``recsys.explain`` splits the attention
+part over word pairs and the BM25 part over query terms, and lists every other part as it is, so a part added
+here shows in both. What filtered is the :class:`Selection`: the user's filters; the years, kind, places,
+ratings and lengths read from the query; the genres it excludes and the titles it refers to; then titles with
+a person it names before the rest, or for a query of genres only, titles with every named genre before titles
+with some.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
@@ -27,6 +32,7 @@ from recsys.query import Intents
 from recsys.store import TitleStore
 
 DENSE = "attention"  # the name of the q·k part
+LIKE = "like"  # the name of the q_like·k part
 LEXICAL = "BM25"
 
 
@@ -39,12 +45,13 @@ class SearchSettings:
     genre_boost: float = 0.0  # β: added to the score times the share of the query's genres a title has
     predicted_genre_boost: float = 0.0  # the same for genres predicted from descriptions (unlabelled catalogs)
     predicted_genre_only_boost: float = 0.0  # ... when the query is only genres ("horror"), in place of a filter
+    person_boost: float = 0.5  # added to the score of a title with a person the query names (they rank first)
 
 
 class Part(NamedTuple):
     """One named part of the score: ``weight · values`` is what it adds for each row scored."""
 
-    name: str  # which part: DENSE, LEXICAL, "genre", "predicted genre"
+    name: str  # which part: DENSE, LIKE, LEXICAL, "genre", "predicted genre", "person"
     label: str  # what it is for this query, as shown ("genre: Science Fiction")
     weight: float  # 1 for the attention score, λ or β for the others
     values: np.ndarray  # (R,) per row scored, before the weight
@@ -93,13 +100,25 @@ class Scorer:
             return self.head.queries(torch.from_numpy(embeddings)).numpy()
 
     def select(self, intent: Intents, catalog: Catalog, user_mask: np.ndarray | None) -> Selection:
-        """The rows a query may return: the user's filters and the query's years and kind.
+        """The rows a query may return: the user's filters and what the query asks for or excludes.
 
-        A query of genres only ("horror", "90s romantic comedy") gets two tiers: titles with every named
-        genre, then titles with some.
+        A query naming people gets two tiers: titles with one of them, then the rest. A query of genres
+        only ("horror", "90s romantic comedy") gets two tiers: titles with every named genre, then titles
+        with some.
         """
         allowed = _both(user_mask, catalog.mask(years=intent.years, kind=intent.kind))
+        for mask in intent.filters:
+            allowed = _both(allowed, mask)
+        if intent.excluded or intent.like:
+            kept = np.ones(len(catalog), dtype=bool)
+            for labels in intent.excluded.values():
+                kept &= ~catalog.labels_mask(tuple(labels))
+            kept[intent.like] = False
+            allowed = _both(allowed, kept)
         share = genre_share(intent, catalog)
+        if intent.people:
+            named = people_mask(intent, len(catalog))
+            return Selection([_both(allowed, named), _both(allowed, ~named)], share)
         if share is None or not intent.genre_only:
             return Selection([allowed], share)
         return Selection([_both(allowed, share == 1.0), _both(allowed, (share > 0) & (share < 1))], share)
@@ -113,7 +132,16 @@ class Scorer:
         ``share`` is :attr:`Selection.genre_share` when the caller has it (else it is computed).
         """
         found = [Part(DENSE, DENSE, 1.0, dense)]
-        if self.settings.lexical_weight:
+        if intent.like:
+            found.append(
+                Part(
+                    LIKE,
+                    _like_label(intent, catalog),
+                    1.0,
+                    self.dense(self.like_vector(intent, store), store, rows)[:, 0],
+                )
+            )
+        if self.settings.lexical_weight and intent.text:
             lexical = store.lexical.scores(intent.text)[rows]
             found.append(Part(LEXICAL, LEXICAL, self.settings.lexical_weight, lexical))
         share = genre_share(intent, catalog) if share is None else share
@@ -139,9 +167,9 @@ class Scorer:
         if store.keys.exact and self._dense_only(intent, selection, store):  # FAISS's answer is the score
             found = store.keys.search(vector[None], k, allowed)
             return found.scores[0], found.rows[0]
-        rows = store.candidates(vector, k, allowed)
+        rows = store.candidates(vector + self.like_vector(intent, store)[0] if intent.like else vector, k, allowed)
         if store.keys.exact:  # one scan over every key, as FAISS's flat search does
-            dense = (store.keys.matrix() @ vector)[rows]
+            dense = product(store.keys.matrix(), vector)[rows]
         else:  # each candidate rescored exactly from its embedding
             dense = self.dense(vector[None], store, rows)[:, 0]
         total = self.parts(intent, dense, rows, catalog, store, selection.genre_share).total()
@@ -149,7 +177,15 @@ class Scorer:
         return total[best].astype(np.float32), rows[best]
 
     def _dense_only(self, intent: Intents, selection: Selection, store: TitleStore) -> bool:
-        return not self.settings.lexical_weight and not self._boosts(intent, selection.genre_share, store)
+        if intent.like or intent.people or self.settings.lexical_weight and intent.text:
+            return False
+        return not self._boosts(intent, selection.genre_share, store)
+
+    def like_vector(self, intent: Intents, store: TitleStore) -> np.ndarray:
+        """``(1, D)`` the mean query vector of the titles referred to: each one's value vector read as a query."""
+        with torch.inference_mode():
+            values = self.head.values(torch.from_numpy(store.embeddings[intent.like]))
+            return self.head.queries(values).numpy().mean(0, keepdims=True)
 
     def dense(self, vectors: np.ndarray, store: TitleStore, rows: np.ndarray | None = None) -> np.ndarray:
         """Exact q·k ``(R, Q)`` of some titles (every title without ``rows``) for query vectors ``(Q, D)``.
@@ -157,11 +193,11 @@ class Scorer:
         From the flat store's keys, or from the embeddings as ``e · (W_kᵀ q)``: one projection per query.
         """
         if store.keys.exact:
-            scores = store.keys.matrix() @ vectors.T  # (N, Q)
+            scores = product(store.keys.matrix(), vectors.T)  # (N, Q)
             return scores if rows is None else scores[rows]
         with torch.inference_mode():
             carried = self.head.queries_on_embeddings(torch.from_numpy(vectors)).numpy()  # (Q, C)
-        return (store.embeddings if rows is None else store.embeddings[rows]) @ carried.T  # (R, Q)
+        return product(store.embeddings if rows is None else store.embeddings[rows], carried.T)  # (R, Q)
 
     def attention_weights(self, scores: np.ndarray) -> np.ndarray:
         """The softmax of scores ``(k,)`` over the results, at the head's temperature."""
@@ -179,6 +215,16 @@ class Scorer:
             boosts.append(Part("predicted genre", label, beta, self.genre_profile(store)[:, columns].mean(1)))
         if share is not None and not intent.genre_only and settings.genre_boost:
             boosts.append(Part("genre", "genre: " + ", ".join(intent.genres), settings.genre_boost, share))
+        if intent.people and settings.person_boost:
+            label = "; ".join(r.shown.split(", from")[0] for r in intent.readings if r.key.startswith("person:"))
+            boosts.append(
+                Part(
+                    "person",
+                    label,
+                    settings.person_boost,
+                    people_mask(intent, len(share) if share is not None else len(store)).astype(np.float32),
+                )
+            )
         return boosts
 
     def genre_profile(self, store: TitleStore) -> np.ndarray:
@@ -195,6 +241,29 @@ def genre_share(intent: Intents, catalog: Catalog) -> np.ndarray | None:
     if not intent.genres:
         return None
     return np.mean([catalog.labels_mask(tuple(labels)) for labels in intent.genres.values()], axis=0)
+
+
+def product(matrix: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``matrix @ other``, on torch's threads as the encoder runs.
+
+    NumPy's BLAS threads, left spinning after a product, slow the next query's encoding several times over
+    on a small machine. The arrays are only read (the key store's may be read-only memory).
+    """
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+        return (torch.from_numpy(matrix) @ torch.from_numpy(np.ascontiguousarray(other))).numpy()
+
+
+def people_mask(intent: Intents, size: int) -> np.ndarray:
+    """``(N,)`` the titles with a person the query names."""
+    mask = np.zeros(size, dtype=bool)
+    for rows in intent.people.values():
+        mask[rows] = True
+    return mask
+
+
+def _like_label(intent: Intents, catalog: Catalog) -> str:
+    return "like: " + ", ".join(catalog.records[row][1] for row in intent.like)
 
 
 def top_positions(scores: np.ndarray, k: int) -> np.ndarray:

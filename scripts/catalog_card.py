@@ -3,9 +3,11 @@
     python scripts/catalog_card.py            # rewrite the generated sections of recsys/data/README.md
     python scripts/catalog_card.py --check    # exit 1 if the counts in recsys/data/README.md are stale
     python scripts/catalog_card.py --crosscheck $RECSYS_DATA/movielens-small/movies.csv
+    python scripts/catalog_card.py --crosscheck-people $RECSYS_DATA/streaming/*.csv
 
 The counts section is derived from recsys/data/movies.csv alone; the queries section searches with the default
-model; the cross-check compares years and genres with MovieLens.
+model; the cross-checks compare years and genres with MovieLens, and directors, cast and countries with the
+streaming exports.
 """
 
 from __future__ import annotations
@@ -100,6 +102,40 @@ def crosscheck(frame, movielens: Path) -> dict:
             "genres_mean_jaccard": sum(jaccard) / max(1, len(jaccard))}  # fmt: skip
 
 
+def crosscheck_people(frame, exports: list[Path]) -> dict:
+    """Compare directors, cast and countries with export titles of the same name, kind and year (±1).
+
+    A title's directors agree when they share a name (folded: accents, case and punctuation ignored); each of
+    its cast names agrees when the export lists it; its country agrees when its first country is one of
+    the export's.
+    """
+    from recsys import load_catalog
+    from recsys.references import fold
+
+    by_title: dict[str, list] = {}
+    for export in exports:
+        for row in load_catalog(export).frame.dropna(subset=["year"]).itertuples(index=False):
+            by_title.setdefault(_key(row.title), []).append(row)
+    figures = Counter()
+    for row in frame.itertuples(index=False):
+        found = [c for c in by_title.get(_key(row.title), []) if c.kind == row.kind and abs(c.year - row.year) <= 1]
+        if not found:
+            continue
+        match = min(found, key=lambda c: abs(c.year - row.year))
+        figures["matched"] += 1
+        if len(match.directors) and len(row.directors) and row.kind == "movie":
+            figures["directors compared"] += 1
+            figures["directors agree"] += bool({fold(n) for n in row.directors} & {fold(n) for n in match.directors})
+        theirs = {fold(n) for n in match.cast}
+        if theirs:
+            figures["cast names compared"] += len(row.cast)
+            figures["cast names agree"] += sum(fold(n) in theirs for n in row.cast)
+        if len(match.countries) and len(row.countries):
+            figures["countries compared"] += 1
+            figures["countries agree"] += row.countries[0] in set(match.countries)
+    return dict(figures)
+
+
 def replace_section(text: str, name: str, body: str) -> str:
     """Replace what stands between the ``<!-- name:start -->`` and ``<!-- name:end -->`` markers."""
     pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
@@ -119,11 +155,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check that the counts are current")
     parser.add_argument("--crosscheck", type=Path, metavar="MOVIELENS_MOVIES_CSV")
+    parser.add_argument("--crosscheck-people", type=Path, nargs="+", metavar="EXPORT_CSV")
     args = parser.parse_args()
     catalog = load_catalog(CATALOG)
     card = CARD.read_text(encoding="utf-8")
     if args.crosscheck:
         print(crosscheck(catalog.frame, args.crosscheck))
+        return 0
+    if args.crosscheck_people:
+        print(crosscheck_people(catalog.frame, args.crosscheck_people))
         return 0
     if args.check:
         stale = replace_section(card, "counts", counts_markdown(catalog.frame)) != card

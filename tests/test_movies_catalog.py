@@ -21,7 +21,8 @@ spec.loader.exec_module(card)
 def rows():
     with open(card.CATALOG, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        assert reader.fieldnames == ["id", "title", "year", "kind", "genres", "keywords", "description"]
+        assert reader.fieldnames == ["id", "title", "year", "kind", "genres", "keywords", "description", "directors",
+                                     "cast", "countries", "language"]  # fmt: skip
         return list(reader)
 
 
@@ -85,3 +86,26 @@ def test_years_and_genres_agree_with_movielens(external_data):
     assert check["matched"] >= 500
     assert check["year_exact"] / check["matched"] >= 0.98
     assert check["genres_overlap"] / check["matched"] >= 0.98
+
+
+def test_every_title_names_its_people_country_and_language(rows):
+    for row in rows:
+        for field in ("directors", "cast", "countries"):
+            names = row[field].split("|") if row[field] else []
+            assert all(name == name.strip() and name for name in names), (row["id"], field)
+            assert len(set(names)) == len(names), (row["id"], field)
+        assert len(row["cast"].split("|")) <= 4, row["id"]
+    assert sum(bool(row["directors"]) for row in rows) >= 0.99 * len(rows)
+    assert sum(bool(row["cast"]) for row in rows) >= 0.95 * len(rows)
+    assert all(row["countries"] for row in rows)
+    assert sum(bool(row["language"]) for row in rows) >= 0.99 * len(rows)
+
+
+def test_people_and_countries_agree_with_the_streaming_exports(external_data):
+    catalog = load_catalog(card.CATALOG)
+    exports = sorted((external_data / "streaming").glob("*.csv"))
+    check = card.crosscheck_people(catalog.frame, exports)
+    assert check["matched"] >= 100
+    assert check["directors agree"] / check["directors compared"] >= 0.95
+    assert check["countries agree"] / check["countries compared"] >= 0.95
+    assert check["cast names agree"] / check["cast names compared"] >= 0.9  # exports spell some names otherwise

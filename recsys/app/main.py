@@ -20,6 +20,9 @@ def main() -> None:
     """Set up the page, draw the sidebar, and run the chosen page."""
     st.set_page_config(page_title="recsys — movie search with attention", page_icon="🎬", layout="wide")
     model = current_model()
+    linked = st.query_params.get("q")  # a person's name on a card links here: ?q=Agnès+Varda
+    if linked and st.session_state.get("linked") != linked:
+        st.session_state.update(linked=linked, query=linked, page="Search", ignored=[])
     with st.sidebar:
         st.header("recsys")
         page = st.radio("Page", list(PAGES), key="page", label_visibility="collapsed")

@@ -33,12 +33,21 @@ def set_query(text: str) -> None:
     """Put an example query in the search box."""
     st.session_state.query = text
     st.session_state.pop("more_like", None)
+    st.session_state.ignored = []
+
+
+def drop_reading(key: str) -> None:
+    """Search again without one reading of the query (its ✕ chip was clicked)."""
+    st.session_state.setdefault("ignored", []).append(key)
 
 
 def search_page(model: MovieSearch) -> None:
     """Query box, examples, filters, what was understood, results with their explanations."""
     st.title("Search")
-    st.text_input("What would you like to watch?", key="query", placeholder="sci-fi about first contact with aliens")
+    st.text_input(
+        "What would you like to watch?", key="query", placeholder="sci-fi about first contact with aliens",
+        on_change=st.session_state.update, args=({"ignored": []},),
+    )  # fmt: skip
     examples = st.columns(3)
     for column, example in zip(examples * 2, EXAMPLES, strict=True):
         column.button(example, key=f"example-{example}", on_click=set_query, args=(example,), width="stretch")
@@ -49,19 +58,17 @@ def search_page(model: MovieSearch) -> None:
     if not query:
         st.info("Type what you are in the mood for, or pick an example above.")
         return
+    ignored = tuple(st.session_state.get("ignored", []))
     started = time.perf_counter()
     try:
-        hits = model.search(query, k=10, **filters)
-        explanations = model.explain_many(query, [hit.id for hit in hits]) if hits else []
+        hits = model.search(query, k=10, ignore=ignored, **filters)
+        explanations = model.explain_many(query, [hit.id for hit in hits], ignored) if hits else []
     except RecsysError as err:
         st.error(str(err))
         return
     elapsed = time.perf_counter() - started
-    understood = model.understand(query).explained
-    st.caption(
-        ("Understood as: " + "; ".join(understood) + " · " if understood else "")
-        + f"{len(hits)} results in {1000 * elapsed:.0f} ms"
-    )
+    understood_chips(model.understand(query, ignored).readings)
+    st.caption(f"{len(hits)} results in {1000 * elapsed:.0f} ms")
     if not hits:
         st.warning("No title matches these filters.")
         return
@@ -75,20 +82,45 @@ def search_page(model: MovieSearch) -> None:
         card(model, hit, rank, best, explanation)
 
 
+def understood_chips(readings: list) -> None:
+    """What the query was understood as, one chip per reading; its ✕ searches again without it."""
+    if not readings:
+        return
+    columns = st.columns([1.2] + [2] * min(len(readings), 4))
+    columns[0].caption("Understood as:")
+    for number, reading in enumerate(readings):
+        column = columns[1 + number % (len(columns) - 1)]
+        column.button(f"✕ {reading.shown}", key=f"drop-{reading.key}", on_click=drop_reading, args=(reading.key,),
+                      help="Drop this reading: its words are searched as plain words", width="stretch")  # fmt: skip
+
+
 def _filters(model: MovieSearch) -> dict:
-    """The Filters expander: genres, years and kind, as ``search`` takes them."""
+    """The Filters expander: genres, years, kind, countries, ratings, runtime, as ``search`` takes them."""
     frame = model.catalog.frame
     years = frame["year"].dropna()
+    countries = sorted({country for found in frame["countries"] for country in found})
+    ratings = sorted({rating for rating in frame["maturity"] if rating})
+    runtimes = frame["runtime"].dropna()
     with st.expander("Filters"):
         left, middle, right = st.columns([3, 3, 1])
         genres = left.multiselect("Genres (any of them)", model.catalog.genres(), key="genres")
         low, high = (int(years.min()), int(years.max())) if len(years) else (1900, 2030)
         chosen = middle.slider("Years", low, high, (low, high), key="years") if low < high else (low, high)
         kind = right.selectbox("Kind", ["any", *sorted(set(frame["kind"]))], key="kind")
+        left, middle, right = st.columns([3, 3, 1])
+        excluded = left.multiselect("Leave out genres", model.catalog.genres(), key="exclude_genres")
+        picked = middle.multiselect("Countries", countries, key="countries") if countries else []
+        rated = right.multiselect("Ratings", ratings, key="ratings") if ratings else []
+        longest = int(runtimes.max()) if len(runtimes) else 0
+        limit = st.slider("At most (minutes)", 10, longest, longest, key="max_runtime") if longest > 10 else longest
     return {
         "genres": genres or None,
         "years": None if chosen == (low, high) else chosen,
         "kind": None if kind == "any" else kind,
+        "exclude_genres": excluded or None,
+        "countries": picked or None,
+        "ratings": rated or None,
+        "max_runtime": None if limit >= longest else limit,
     }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import re
+from urllib.parse import quote_plus
 
 import altair as alt
 import pandas as pd
@@ -102,22 +104,31 @@ def more_like(movie_id: str) -> None:
     st.session_state.more_like = movie_id
 
 
+def person_link(name: str) -> str:
+    """Markdown link to a search for a person."""
+    return f"[{_markdown_text(name)}](?q={quote_plus(name)})"
+
+
+def _markdown_text(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+
+
 def facts_line(row: dict) -> str:
-    """A title's people, countries, length and maturity in one line ("Directed by … · Starring … · 94 min")."""
+    """A title's people (linked to a search for each), countries, length and maturity in one Markdown line."""
     parts = []
     if len(row["directors"]):
-        parts.append("Directed by " + ", ".join(row["directors"][:3]))
+        parts.append("Directed by " + ", ".join(map(person_link, row["directors"][:3])))
     if len(row["cast"]):
-        parts.append("Starring " + ", ".join(row["cast"][:4]))
+        parts.append("Starring " + ", ".join(map(person_link, row["cast"][:4])))
     if len(row["countries"]):
-        parts.append(", ".join(row["countries"][:3]))
+        parts.append(_markdown_text(", ".join(row["countries"][:3])))
     if pd.notna(row["runtime"]):
         parts.append(f"{row['runtime']} min")
     if pd.notna(row["seasons"]):
         parts.append(f"{row['seasons']} season{'s' if row['seasons'] != 1 else ''}")
     if row["maturity"]:
-        parts.append(row["maturity"])
-    return html.escape(" · ".join(parts))
+        parts.append(_markdown_text(row["maturity"]))
+    return " · ".join(parts)
 
 
 def card(model: MovieSearch, hit, rank: int, best: float, explanation=None, reason: str | None = None) -> None:

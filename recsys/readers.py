@@ -1,0 +1,209 @@
+"""Readers of what a query names in its catalog: spelling, titles, negation, people, places, ratings, lengths.
+
+Each reader takes the query text folded to plain words (``recsys.references.fold``), records what it
+understood on an :class:`~recsys.query.Intents` as a :class:`~recsys.query.Reading` the user can drop
+(its key is in ``ignore``: the words then stay plain words), and returns the text without the words it read.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from recsys.references import CatalogNames, fold
+from recsys.spelling import Speller
+from recsys.vocabulary import (
+    CAST_PHRASES,
+    DIRECTOR_PHRASES,
+    GENRE_SYNONYMS,
+    MATURITY_PHRASES,
+    NEGATION_WORDS,
+    PLACE_WORDS,
+    REFERENCE_PHRASES,
+)
+
+MAX_NAME_WORDS = 4
+_RATING = re.compile(
+    r"\b(?:rated\s+)?(pg[- ]13|nc[- ]17|tv[- ]ma|tv[- ]14|tv[- ]pg|tv[- ]g|tv[- ]y7|tv[- ]y|pg|\d{1,2} plus)"
+    r"(?:[- ]rated)?(?![\w-])"
+)
+_LETTER_RATING = re.compile(r"\b(?:rated\s+(g|r)|(g|r)[- ]rated)(?![\w-])")
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "an": 1, "a": 1, "half an": 0.5}
+_AMOUNT = r"(\d+(?:\.\d+)?|one|two|three|four|an|a|half an)"
+_UNIT = r"(minutes?|mins?|hours?|hrs?|h)"
+_LENGTH_BOUND = re.compile(
+    rf"\b(under|less than|shorter than|below|at most|no more than|up to|within|over|more than|longer than|"
+    rf"at least|above)\s+{_AMOUNT}\s*{_UNIT}(?:\s+long)?\b"
+)
+_SHORT = re.compile(r"\b(short|quick)\b")
+_LONG = re.compile(r"\b(long|epic length)\b")
+_FEW_SEASONS = re.compile(r"\b(miniseries|mini series|limited series|one season)\b")
+_MANY_SEASONS = re.compile(r"\b(long series|long running|many seasons|several seasons)\b")
+SHORT_MINUTES, LONG_MINUTES = 90, 150
+_JOINING_WORDS = ("but", "and", "only", "though", "yet")  # "like Alien but funny": read with the reference
+_GENRE_WORDS = frozenset(word for words in GENRE_SYNONYMS.values() for word in words)
+
+
+def read_spelling(words: list[str], speller: Speller, intents, ignore: frozenset[str]) -> list[str]:
+    """Correct unknown words; each correction is a reading ("spelling: horror, from 'horor'")."""
+    corrected = []
+    for word in words:
+        fixed = speller.correct(fold(word)) if fold(word) == word else None
+        if fixed and f"spelling:{word}" not in ignore:
+            intents.add(f"spelling:{word}", f"spelling: {fixed}, from '{word}'")
+            intents.corrections[word] = fixed
+            word = fixed
+        corrected.append(word)
+    return corrected
+
+
+def read_reference(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
+    """Titles the query refers to ("like Alien", "similar to Inception"): they join the query, not the results."""
+    for phrase in (phrase for phrase in REFERENCE_PHRASES if _has(text, phrase)):
+        for match in re.finditer(rf"(?<![\w-]){phrase} (.+)$", text):
+            found = names.title(match.group(1).split())
+            if not found:
+                continue
+            row, size = found
+            movie_id, title = names.catalog.records[row][:2]
+            if f"like:{movie_id}" in ignore:
+                continue
+            intents.add(f"like:{movie_id}", f"like: {title}, from '{phrase} {' '.join(match.group(1).split()[:size])}'")
+            intents.like.append(row)
+            used = f"{phrase} {' '.join(match.group(1).split()[:size])}"
+            joined = next((f"{used} {word}" for word in _JOINING_WORDS if _has(text, f"{used} {word}")), used)
+            return read_reference(_cut(text, joined), names, intents, ignore)
+    return text
+
+
+def read_negation(text: str, labels_by_genre: dict[str, list[str]], intents, ignore: frozenset[str]) -> str:
+    """Genres the query excludes ("not horror", "without romance", "no anime"): a filter."""
+    for negation in (word for word in NEGATION_WORDS if _has(text, word)):
+        for genre, words in GENRE_SYNONYMS.items():
+            if genre not in labels_by_genre:
+                continue
+            for word in words:
+                phrase = next((p for p in (f"{negation} {word}", f"{negation} any {word}") if _has(text, p)), None)
+                if phrase and f"not:{genre}" not in ignore:
+                    intents.add(f"not:{genre}", f"not: {genre}, from '{phrase}'")
+                    intents.excluded[genre] = labels_by_genre[genre]
+                    text = _cut(text, phrase)
+    return text
+
+
+def read_people(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
+    """People the query names, with their role when a phrase gives it ("directed by X", "starring Y")."""
+    words = text.split()
+    start = 0
+    while start < len(words):
+        for size in range(min(MAX_NAME_WORDS, len(words) - start), 0, -1):
+            phrase = " ".join(words[start : start + size])
+            role, cue = _role(words[:start])
+            person = names.person(phrase, role)
+            if person is None or f"person:{person.name}" in ignore:
+                continue
+            rows = person.rows(role)
+            if not len(rows):
+                continue
+            shown = {"director": "director", "cast": "cast"}.get(role, "person")
+            intents.add(f"person:{person.name}", f"{shown}: {person.name}, from '{phrase}'")
+            intents.people[person.name] = rows
+            del words[start - len(cue.split()) if cue else start : start + size]
+            start -= len(cue.split()) if cue else 0
+            break
+        else:
+            start += 1
+    return " ".join(words)
+
+
+def _role(before: list[str]) -> tuple[str | None, str]:
+    """The role a phrase just before a name gives it, and that phrase."""
+    tail = " ".join(before[-3:])
+    for role, phrases in (("director", DIRECTOR_PHRASES), ("cast", CAST_PHRASES)):
+        for phrase in phrases:
+            if tail == phrase or tail.endswith(f" {phrase}"):
+                return role, phrase
+    return None, ""
+
+
+def read_places(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
+    """Countries and languages ("Korean drama", "French films", "Bollywood", "from Japan"): a filter."""
+    words = sorted(set(PLACE_WORDS) | set(names.countries) | set(names.languages), key=len, reverse=True)
+    for word in words:
+        if not _has(text, word):
+            continue
+        country, language = names.place(word)
+        if not (country or language) or f"place:{word}" in ignore:
+            continue
+        shown = " / ".join(filter(None, [country and f"country: {country}", language and f"language: {language}"]))
+        intents.add(f"place:{word}", f"{shown}, from '{word}'")
+        intents.filters.append(names.place_rows(country, language))
+        if word not in _GENRE_WORDS:  # "anime" is Japanese animation: the genre reader reads it too
+            text = _cut(text, word)
+    return text
+
+
+def read_ratings(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
+    """Maturity ratings ("for kids", "family friendly", "R-rated", "PG-13"): a filter, where the catalog has them."""
+    if not names.ratings:
+        return text
+    for phrase, ratings in sorted(MATURITY_PHRASES.items(), key=lambda item: -len(item[0])):
+        if _has(text, phrase) and "rating" not in ignore:
+            return _rated(text, phrase, ratings & names.ratings, names, intents)
+    match = _RATING.search(text) or _LETTER_RATING.search(text)
+    if match and "rating" not in ignore:
+        code = next(group for group in match.groups() if group).upper().replace(" PLUS", "+").replace(" ", "-")
+        return _rated(text, match.group(0), {code} & names.ratings, names, intents)
+    return text
+
+
+def _rated(text: str, phrase: str, ratings: set[str], names: CatalogNames, intents) -> str:
+    intents.add("rating", f"rating: {', '.join(sorted(ratings)) or 'none in this catalog'}, from '{phrase}'")
+    intents.filters.append(names.rating_rows(ratings))
+    return _cut(text, phrase)
+
+
+def read_lengths(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
+    """Runtimes ("under 90 minutes", "over two hours", "short") and seasons ("miniseries", "long series")."""
+    if names.has_seasons and "seasons" not in ignore:
+        for pattern, bounds, shown in ((_FEW_SEASONS, (None, 1), "1 season"), (_MANY_SEASONS, (3, None), "3+ seasons")):
+            if match := pattern.search(text):
+                intents.add("seasons", f"length: {shown}, from '{match.group(0)}'")
+                intents.filters.append(names.length_rows("seasons", *bounds))
+                return text if "series" in match.group(0) else _cut(text, match.group(0))
+    if not names.has_runtime or "runtime" in ignore:
+        return text
+    if match := _LENGTH_BOUND.search(text):
+        amount = _NUMBER_WORDS.get(match.group(2)) or float(match.group(2))
+        minutes = amount * 60 if match.group(3).startswith("h") else amount
+        upper = match.group(1) in ("under", "less than", "shorter than", "below", "at most", "no more than", "up to",
+                                   "within")  # fmt: skip
+        bounds = (None, minutes) if upper else (minutes, None)
+        shown = f"{'at most' if upper else 'at least'} {minutes:g} minutes"
+    elif match := _SHORT.search(text):
+        bounds, shown = (None, SHORT_MINUTES), f"at most {SHORT_MINUTES} minutes"
+    elif match := _LONG.search(text):
+        bounds, shown = (LONG_MINUTES, None), f"at least {LONG_MINUTES} minutes"
+    else:
+        return text
+    intents.add("runtime", f"runtime: {shown}, from '{match.group(0)}'")
+    intents.filters.append(names.length_rows("runtime", *bounds) | ~names.length_rows("runtime", None, None))
+    return _cut(text, match.group(0))
+
+
+def _has(text: str, phrase: str) -> bool:
+    """Whether the phrase stands in the text as whole words (texts here are words separated by single spaces)."""
+    return f" {phrase} " in f" {text} "
+
+
+def _cut(text: str, phrase: str) -> str:
+    """The text without the first place the phrase stands as whole words."""
+    return " ".join(f" {text} ".replace(f" {phrase} ", " ", 1).split())
+
+
+def rows_mask(rows: np.ndarray, size: int) -> np.ndarray:
+    """``(size,)`` boolean mask of some rows."""
+    mask = np.zeros(size, dtype=bool)
+    mask[rows] = True
+    return mask

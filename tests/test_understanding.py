@@ -1,0 +1,152 @@
+"""Queries as people type them: people, title references, negation, places, ratings, lengths and typos."""
+# ruff: noqa: E501  (the catalog below is a CSV export, one title a line)
+
+import numpy as np
+import pytest
+
+from recsys import MovieSearch
+from recsys.catalog import Catalog
+from recsys.files import load_catalog
+from recsys.query import QueryParser
+from recsys.references import CatalogNames
+from recsys.scoring import Scorer, SearchSettings
+from recsys.spelling import Speller
+
+CATALOG = """id,type,title,director,cast,country,rating,duration,listed_in,release_year,description
+a1,Movie,Alien,Ridley Scott,"Sigourney Weaver, Tom Skerritt",United States,R,117 min,"Horror, Sci-Fi",1979,"The crew of a space freighter is hunted by a deadly creature that boards their ship."
+a2,Movie,Aliens,James Cameron,"Sigourney Weaver, Michael Biehn",United States,R,137 min,"Action, Sci-Fi",1986,"Marines return to the colony where the creature was found and fight a hive of monsters."
+a3,Movie,Galaxy Quest,Dean Parisot,"Tim Allen, Sigourney Weaver",United States,PG,102 min,"Comedy, Sci-Fi",1999,"Actors from an old space television show are taken for real heroes by aliens in need."
+a4,Movie,Spaceballs,Mel Brooks,"Bill Pullman, John Candy",United States,PG,96 min,"Comedy, Sci-Fi",1987,"A parody of space adventures in which a mercenary rescues a princess from an evil empire."
+a5,Movie,Cleo from 5 to 7,Agnès Varda,"Corinne Marchand, Antoine Bourseiller",France,NR,90 min,Drama,1962,"A singer wanders Paris for two hours while she waits for the results of a medical test."
+a6,Movie,Vagabond,Agnès Varda,"Sandrine Bonnaire, Macha Méril",France,NR,105 min,Drama,1985,"The last weeks of a young drifter who walks the roads of southern France in winter."
+a7,Movie,The Host,Bong Joon-ho,"Song Kang-ho, Byun Hee-bong",South Korea,R,120 min,"Horror, Drama",2006,"A monster rises from a river in Seoul and carries off a girl; her family sets out to find her."
+a8,Movie,Memories of Murder,Bong Joon-ho,"Song Kang-ho, Kim Sang-kyung",South Korea,R,132 min,"Crime, Drama",2003,"Two detectives hunt a serial killer in a small farming town in the 1980s."
+a9,Movie,Toy Story,John Lasseter,"Tom Hanks, Tim Allen",United States,G,81 min,"Animation, Comedy, Family",1995,"A cowboy doll feels threatened when a new space toy becomes the favourite of their boy."
+a10,Movie,Big,Penny Marshall,"Tom Hanks, Elizabeth Perkins",United States,PG,104 min,"Comedy, Romance",1988,"A boy wishes to be big and wakes up as a grown man in New York."
+a11,TV Show,Kingdom,Kim Seong-hun,"Ju Ji-hoon, Bae Doona",South Korea,TV-MA,2 Seasons,"Horror, Drama",2019,"A crown prince fights a plague that raises the dead across a medieval kingdom."
+a12,TV Show,The Office,Greg Daniels,"Steve Carell, Rainn Wilson",United States,TV-14,9 Seasons,Comedy,2005,"The everyday lives of office workers at a paper company, filmed as a documentary."
+a13,Movie,Sleepless in Seattle,Nora Ephron,"Tom Hanks, Meg Ryan",United States,PG,105 min,"Comedy, Romance",1993,"A widower's son calls a radio show, and a woman across the country falls for his father's voice."
+"""
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory) -> Catalog:
+    path = tmp_path_factory.mktemp("understanding") / "catalog.csv"
+    path.write_text(CATALOG)
+    return load_catalog(path)
+
+
+@pytest.fixture(scope="module")
+def model(catalog, pretrained) -> MovieSearch:
+    built = MovieSearch.build(catalog, encoder=pretrained)
+    return built.with_scorer(Scorer(built.scorer.head, SearchSettings(understand_queries=True, genre_boost=0.1)))
+
+
+@pytest.fixture(scope="module")
+def parser(model) -> QueryParser:
+    return model._parser
+
+
+def test_the_speller_corrects_only_unknown_words():
+    speller = Speller({"horror": 40, "honor": 3, "comedy": 50, "documentary": 9}, ["horror", "comedy"])
+    assert speller.correct("horor") == "horror"
+    assert speller.correct("comdy") == "comedy"
+    assert speller.correct("documentery") == "documentary"
+    for known in ("horror", "extraterrestrials", "nolan", "honour", "sci"):  # in the vocabulary, or English
+        assert speller.correct(known) is None
+    assert speller.correct("xqzvbnm") is None  # nothing close
+
+
+def test_people_are_read_with_their_role(parser):
+    intents = parser.parse("films directed by Agnes Varda")
+    assert list(intents.people) == ["Agnès Varda"]
+    assert "director: Agnès Varda, from 'agnes varda'" in intents.explained
+    assert sorted(intents.people["Agnès Varda"]) == [4, 5]
+    assert list(parser.parse("starring Tom Hanks").people) == ["Tom Hanks"]
+    assert list(parser.parse("varda").people) == ["Agnès Varda"]  # one name part, one person
+    assert parser.parse("a big space adventure").people == {}  # everyday words are not names
+
+
+def test_a_name_part_names_a_person_only_when_rare_and_unshared(catalog):
+    names = CatalogNames(catalog)
+    assert names.person("hanks").name == "Tom Hanks"
+    assert names.person("weaver").name == "Sigourney Weaver"
+    assert names.person("allen") is None  # a common English word: never a name on its own
+    assert names.person("kang ho") is None  # two words must be a whole name
+    assert names.person("song kang ho").name == "Song Kang-ho"
+
+
+def test_title_references_join_the_query_and_leave_the_results(model, parser):
+    intents = parser.parse("a movie like Alien but funny")
+    assert intents.like == [0]
+    assert set(intents.genres) == {"Comedy"} and intents.genre_only
+    hits = model.search("a movie like Alien but funny", k=3)
+    assert "a1" not in [hit.id for hit in hits]
+    assert all("Comedy" in hit.genres for hit in hits)
+    alone = [hit.id for hit in model.search("something like Alien", k=5)]
+    assert alone == [item.id for item in model.recommend(["a1"], k=5)]
+
+
+def test_negation_excludes_a_genre(model):
+    assert model.understand("comedy but not romance").excluded == {"Romance": ["Romance"]}
+    for query in ("not horror", "without horror", "drama but not horror"):
+        hits = model.search(query, k=13)
+        assert hits and all("Horror" not in hit.genres for hit in hits)
+
+
+def test_places_ratings_and_lengths_filter(model):
+    assert {hit.id for hit in model.search("korean drama", k=13)} == {"a7", "a8", "a11"}
+    assert {hit.id for hit in model.search("french films", k=13)} == {"a5", "a6"}
+    kids = model.search("something for kids", k=13)
+    assert kids and all(model.title(hit.id)["maturity"] in {"G", "PG"} for hit in kids)
+    short = model.search("comedy under 100 minutes", k=13)
+    assert short and all(
+        model.title(hit.id)["runtime"] <= 100 for hit in short if model.title(hit.id)["kind"] == "movie"
+    )
+    assert [hit.id for hit in model.search("r-rated horror", k=13)] and all(
+        model.title(hit.id)["maturity"] == "R" for hit in model.search("r-rated horror", k=13)
+    )
+    assert {hit.id for hit in model.search("miniseries or long series", k=13)} <= {"a11", "a12"}
+
+
+def test_people_rank_their_titles_first_and_explanations_name_them(model, assert_exact_explanation):
+    hits = model.search("movies with tom hanks", k=5)
+    assert {hit.id for hit in hits[:3]} == {"a9", "a10", "a13"}
+    explanation = model.explain("movies with tom hanks", movie_id=hits[0].id)
+    assert any(label == "cast: Tom Hanks" for label, _ in explanation.boosts)
+    for query in ("movies with tom hanks", "like Alien but funny", "something like Alien"):
+        for hit in model.search(query, k=3):
+            assert_exact_explanation(model, query, hit)
+
+
+def test_a_misspelt_genre_is_corrected_and_shown(model):
+    intents = model.understand("horor")
+    assert intents.corrections == {"horor": "horror"}
+    assert "spelling: horror, from 'horor'" in intents.explained
+    assert [h.id for h in model.search("horor", k=3)] == [h.id for h in model.search("horror", k=3)]
+    assert model.understand("the space freighter crew").corrections == {}
+
+
+def test_a_dropped_reading_is_not_made(model):
+    intents = model.understand("horor", ignore=["spelling:horor"])
+    assert intents.corrections == {} and not intents.genres
+    kept = model.understand("drama but not horror", ignore=["not:Horror"])
+    assert kept.excluded == {}
+    hits = model.search("movies with tom hanks", k=13, ignore=["person:Tom Hanks"])
+    assert len(hits) == 11  # no person tier; "movies" still keeps movies only
+
+
+def test_catalog_filters_for_the_new_fields(model):
+    mask = model.catalog.mask(countries=["france"], ratings=["nr"], max_runtime=100, exclude_genres=["Comedy"])
+    assert np.flatnonzero(mask).tolist() == [4]
+
+
+def test_cli_prints_what_was_understood(model, tmp_path, capsys):
+    from recsys.cli import main
+
+    model.save(tmp_path / "model")
+    assert main(["search", "horor", "--model", str(tmp_path / "model"), "--json"]) == 0
+    printed = capsys.readouterr().out
+    assert '"key": "spelling:horor"' in printed and '"understood"' in printed
+    assert main(["search", "comedy", "--model", str(tmp_path / "model"), "--exclude-genre", "Romance"]) == 0
+    assert "Big" not in capsys.readouterr().out
