@@ -84,6 +84,7 @@ class CatalogNames:
                 self._person(name).directed.append(row)
             for name in cast:
                 self._person(name).cast.append(row)
+        self.in_any_order = {_unordered(key): person for key, person in self.people.items()}  # "Sang-ho Yeon"
         self.by_part: dict[str, list[Person]] = defaultdict(list)
         for key, person in self.people.items():
             for part in set(key.split()):
@@ -101,7 +102,9 @@ class CatalogNames:
         phrase = fold(phrase)
         if phrase in self.people:
             return self.people[phrase]
-        if " " in phrase or not self._name_like(phrase):
+        if " " in phrase:
+            return self.in_any_order.get(_unordered(phrase))
+        if not self._name_like(phrase):
             return None
         holders = [p for p in self.by_part.get(phrase, []) if role is None or len(p.rows(role))]
         holders.sort(key=lambda p: p.count, reverse=True)
@@ -219,3 +222,8 @@ _QUERY_WORDS = frozenset(
     for phrase in words
     for word in phrase.split()
 )
+
+
+def _unordered(name: str) -> str:
+    """A folded name with its parts sorted: family name first or last reads the same."""
+    return " ".join(sorted(name.split()))

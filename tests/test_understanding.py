@@ -74,6 +74,7 @@ def test_a_name_part_names_a_person_only_when_rare_and_unshared(catalog):
     assert names.person("allen") is None  # a common English word: never a name on its own
     assert names.person("kang ho") is None  # two words must be a whole name
     assert names.person("song kang ho").name == "Song Kang-ho"
+    assert names.person("kang-ho song").name == "Song Kang-ho"  # given name first, as some exports write it
 
 
 def test_title_references_join_the_query_and_leave_the_results(model, parser):
