@@ -287,8 +287,8 @@ class MovieSearch:
     def _parser(self) -> QueryParser:
         frequency = self.store.lexical.document_frequency()
         names = CatalogNames(self.catalog, frequency)
-        speller = Speller(spelling_vocabulary(frequency, names), preferred_words())
         labels, kinds = self.catalog.genres(), set(self.catalog.frame["kind"])
+        speller = Speller(spelling_vocabulary(frequency, names), preferred_words(labels))
         return QueryParser(labels, kinds, self.scorer.head.config.genres, names, speller)
 
     def _results(self, scores: np.ndarray, rows: np.ndarray) -> list[tuple]:

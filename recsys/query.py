@@ -159,8 +159,7 @@ class QueryParser:
         self.names = names
         self.speller = speller
         stemmed = [(label, _label_stems(label)) for label in labels]
-        self.labels_read = sorted(((label, words) for label, words in stemmed if len(words) > 1 or _says_more(words)),
-                                  key=lambda item: -len(item[1]))  # fmt: skip
+        self.labels_read = sorted(stemmed, key=lambda item: -len(item[1]))
 
     def parse(self, query: str, ignore: Iterable[str] = ()) -> Intents:
         """Understand a query; readings whose key is in ``ignore`` are not made (their words stay words).
@@ -176,7 +175,10 @@ class QueryParser:
         words = _plain(strip_accents(query)).split()
         if self.speller:
             words = readers.read_spelling(words, self.speller, intents, ignore)
-        text = self._read_labels(" ".join(words), intents, ignore)
+        text = " ".join(words)
+        if self.names:  # "like Alien but dramas": the title first, then "dramas" can be a label on its own
+            text = readers.read_reference(text, self.names, intents, ignore)
+        text = self._read_labels(text, intents, ignore)
         if self.names:
             text = self._read_names(text, intents, ignore)
         text = self._read_years(text, intents, ignore)
@@ -206,8 +208,8 @@ class QueryParser:
     def _read_labels(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
         """The catalog's own genre labels, read as they are named.
 
-        A label is read when the query names it word for word ("stand-up comedy"), or when it says more than
-        a genre and a kind and all its words are in the query ("british tv shows about spies").
+        A label is read when the query names it word for word ("stand-up comedy", "dramas"), or when it says
+        more than a genre and a kind and all its words are in the query ("british tv shows about spies").
         """
         stems = {_stem(word): word for word in text.replace("' ", " ").replace("-", " ").split()}
         for label, words in self.labels_read:
@@ -225,8 +227,7 @@ class QueryParser:
         return text
 
     def _read_names(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
-        """Title references, excluded genres, people, ratings, lengths and places."""
-        text = readers.read_reference(text, self.names, intents, ignore)
+        """Excluded genres, people, ratings, lengths and places."""
         text = readers.read_negation(text, self.labels_by_genre, intents, ignore)
         text = readers.read_people(text, self.names, intents, ignore)
         text = readers.read_ratings(text, self.names, intents, ignore)

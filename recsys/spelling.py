@@ -1,11 +1,13 @@
 """Typo correction of query words against a catalog's own vocabulary.
 
 A word is corrected only when it is unknown: not in the catalog's vocabulary (its titles, descriptions,
-keywords, genres and people's names) and not an English word listed by ``wordfreq``. It is corrected to
-the closest vocabulary word within one edit (words of four or five letters) or two (longer words), by
-optimal string alignment (an adjacent swap is one edit) as ``rapidfuzz`` computes it; among equally close
-words the genre vocabulary wins, then the word more titles use. Known words, titles and names are never
-changed.
+keywords, genres and people's names) and not an English word ``wordfreq`` lists at a Zipf frequency of 1.5
+or more (misspellings common on the web are listed below that; 2 for a word one edit from a genre). It is
+corrected to the closest vocabulary word by optimal string alignment (an adjacent swap is one edit) as
+``rapidfuzz`` computes it: within one edit for words of up to five letters, two up to nine and three for
+longer ones. The words of genres, kinds, places and the catalog's labels count as one edit closer than they
+are when they are at most two away (a query names a genre more often than anything else). Then the word more
+titles use wins. Known words, titles and names are never changed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from recsys.references import CatalogNames, fold
 from recsys.vocabulary import GENRE_SYNONYMS, KIND_QUERY_WORDS, PLACE_WORDS
 
 MIN_LENGTH = 4  # shorter words are left alone: too many real words lie one edit away
+ENGLISH_WORD = 1.5  # Zipf frequency from which wordfreq's words count as known
+ENGLISH_WORD_NEAR_GENRE = 2.0  # ... for a word one edit from a genre, kind, place or label word
 
 
 class Speller:
@@ -43,7 +47,7 @@ class Speller:
 
     def known(self, word: str) -> bool:
         """Whether a word is in the vocabulary or is an English word (then it is never corrected)."""
-        return word in self.counts or word in self.preferred or zipf_frequency(word, self.language) > 0
+        return word in self.counts or word in self.preferred or zipf_frequency(word, self.language) >= ENGLISH_WORD
 
     def correct(self, word: str) -> str | None:
         """The correction of an unknown word, or None when it is known or nothing is close enough.
@@ -51,14 +55,19 @@ class Speller:
         >>> Speller({"horror": 40, "honor": 3, "comedy": 50}, ["horror"]).correct("horor")
         'horror'
         """
-        if len(word) < MIN_LENGTH or not word.isalpha() or self.known(word):
+        if len(word) < MIN_LENGTH or not word.isalpha() or word in self.counts or word in self.preferred:
             return None
-        edits = 1 if len(word) <= 5 else 2
-        found = process.extract(word, self.choices, scorer=OSA.distance, score_cutoff=edits, limit=20)
+        frequency = zipf_frequency(word, self.language)
+        near_genre = process.extractOne(word, self.preferred, scorer=OSA.distance, score_cutoff=1) is not None
+        if frequency >= (ENGLISH_WORD_NEAR_GENRE if near_genre else ENGLISH_WORD):
+            return None
+        edits = 1 if len(word) <= 5 else 2 if len(word) <= 9 else 3
+        found = process.extract(word, self.choices, scorer=OSA.distance, score_cutoff=edits + 1, limit=50)
+        found = [(choice, distance - (choice in self.preferred and distance <= 2)) for choice, distance, _ in found]
+        found = [(choice, distance) for choice, distance in found if distance <= edits]
         if not found:
             return None
-        best = min(found, key=lambda hit: (hit[1], hit[0] not in self.preferred, -self.counts.get(hit[0], 0)))
-        return best[0]
+        return min(found, key=lambda hit: (hit[1], hit[0] not in self.preferred, -self.counts.get(hit[0], 0)))[0]
 
 
 def spelling_vocabulary(document_frequency: Mapping[str, int], names: CatalogNames) -> dict[str, int]:
@@ -72,7 +81,8 @@ def spelling_vocabulary(document_frequency: Mapping[str, int], names: CatalogNam
     return counts
 
 
-def preferred_words() -> set[str]:
-    """The words of genres, kinds and places: a query's words are these more often than not."""
+def preferred_words(labels: Iterable[str] = ()) -> set[str]:
+    """The words of genres, kinds, places and the catalog's genre labels: what queries name most."""
     phrases = [*PLACE_WORDS, *(w for words in (*GENRE_SYNONYMS.values(), *KIND_QUERY_WORDS.values()) for w in words)]
+    phrases += list(labels)
     return {word for phrase in phrases for word in fold(phrase).split()}
