@@ -9,7 +9,8 @@ On each catalog with director and cast columns (the Netflix and Disney+ exports)
   "title. genres. Directed by X. Starring Y. description".
 - genre: each genre label with at least 10 titles, as its own words, labels kept in the catalog.
 - typo: the genre and keyword queries with one word misspelt by one or two edits (seeded); nDCG@10 of the
-  misspelt against the correctly spelt; and over every correctly spelt query, how many words were changed.
+  misspelt against the correctly spelt; and over every correctly spelt query (these, the person queries and
+  the hand-written free-text queries of the other benchmarks), how many words were changed.
 - like: "movies like X" / "similar to X" / "something like X" for sampled titles: overlap of the top 10 with
   ``recommend([X])``'s and whether X appears; "like X but G": the share of the top 10 labelled G.
 - negation: "G1 but not G2", "not G2", "without G2": titles labelled G2 in the top 100.
@@ -29,7 +30,7 @@ import time
 import bm25s
 import numpy as np
 
-from benchmarks.common import EXTERNAL_DATA, flat_index, machine, sentence_transformer
+from benchmarks.common import EXTERNAL_DATA, HAND_WRITTEN, flat_index, machine, sentence_transformer
 from benchmarks.quality import KEYWORD_QUERIES, SKIP_LABELS
 from recsys import MovieSearch, load_catalog
 from recsys.catalog import Catalog
@@ -74,6 +75,7 @@ class Baselines:
         self.index = flat_index(embeddings)
 
     def bm25_search(self, query: str) -> list[str]:
+        """BM25's ranked ids (those sharing a term with the query)."""
         tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
         if not tokens.vocab:
             return []
@@ -81,6 +83,7 @@ class Baselines:
         return [self.ids[row] for row, score in zip(rows[0], scores[0], strict=True) if score > 0]
 
     def dense_search(self, query: str) -> list[str]:
+        """sentence-transformers + FAISS's ranked ids."""
         vector = self.model.encode([query], normalize_embeddings=True, show_progress_bar=False)
         _, rows = self.index.search(np.asarray(vector, dtype=np.float32), DEPTH)
         return self.ids[rows[0]].tolist()
@@ -273,7 +276,7 @@ def run_catalog(name: str, base: MovieSearch, people: int, seed: int) -> dict:
     baselines = Baselines(catalog)
     genre, keyword = genre_queries(catalog), keyword_queries(catalog)
     person = person_section(model, baselines, catalog, people, seed)
-    spelt = [q for q, _ in genre + keyword] + [q for q, _ in person_queries(catalog, people, seed)]
+    spelt = [q for q, _ in genre + keyword] + [q for q, _ in person_queries(catalog, people, seed)] + HAND_WRITTEN
     samples = [q for q, _ in genre[:10]] + person["examples"] + ["like " + catalog.records[0][1], "not horror"]
     return {
         "titles": len(catalog),

@@ -22,8 +22,8 @@ def _markdown(at) -> str:
 def test_search_shows_understood_genres_results_and_highlighted_words(app):
     app.text_input(key="query").input("sci-fi about aliens").run()
     assert not app.exception, app.exception
-    captions = " ".join(c.value for c in app.caption)
-    assert "genre: Science Fiction, from 'sci-fi'" in captions
+    chips = [button.label for button in app.button if button.key.startswith("drop-")]
+    assert chips == ["✕ genre: Science Fiction, from 'sci-fi'"]
     text = _markdown(app)
     assert text.count("Science Fiction") >= 5  # result cards name their genres
     assert "<mark" in text and "aliens</mark>" in text.lower()  # query and description words highlighted
@@ -33,12 +33,28 @@ def test_search_shows_understood_genres_results_and_highlighted_words(app):
     assert any(m.value.startswith("score ") and "attention" in m.value for m in app.markdown)
 
 
+def test_understood_chips_drop_a_reading_and_people_link_to_a_search(app):
+    app.text_input(key="query").input("films by akira kurosawa").run()
+    assert "✕ director: Akira Kurosawa, from 'akira kurosawa'" in [button.label for button in app.button]
+    headings = [m.value for m in app.markdown if m.value.startswith("**")]
+    facts = [c.value for c in app.caption if c.value.startswith("Directed by")]
+    assert len(headings) == 10 and all("[Akira Kurosawa](?q=Akira+Kurosawa)" in line for line in facts[:5])
+    app.button(key="drop-person:Akira Kurosawa").click().run()
+    assert app.session_state["ignored"] == ["person:Akira Kurosawa"]
+    assert not [button for button in app.button if button.key.startswith("drop-person")]
+    app.text_input(key="query").input("horor").run()  # a new query keeps every reading again
+    assert "✕ spelling: horror, from 'horor'" in [button.label for button in app.button]
+
+
 def test_examples_and_filters_narrow_the_results(app):
     app.button(key="example-90s romantic comedy").click().run()
     assert app.text_input(key="query").value == "90s romantic comedy"
     app.multiselect(key="genres").set_value(["Horror"]).run()
     headings = [m.value for m in app.markdown if m.value.startswith("**")]
     assert headings and all("Horror" in heading for heading in headings)
+    app.multiselect(key="countries").set_value(["Japan"]).run()
+    facts = [c.value for c in app.caption if "Directed by" in c.value or "Starring" in c.value]
+    assert facts and all("Japan" in line for line in facts)
 
 
 def test_more_like_this_and_recommendations_from_likes(app):
