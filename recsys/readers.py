@@ -37,6 +37,7 @@ _LENGTH_BOUND = re.compile(
     rf"at least|above)\s+{_AMOUNT}\s*{_UNIT}(?:\s+long)?\b"
 )
 _SHORT = re.compile(r"\b(short|quick)\b")
+_RELATIVE = re.compile(r"\b(shorter|longer)\b")
 _LONG = re.compile(r"\b(long|epic length)\b")
 _FEW_SEASONS = re.compile(r"\b(miniseries|mini series|limited series|one season)\b")
 _MANY_SEASONS = re.compile(r"\b(long series|long running|many seasons|several seasons)\b")
@@ -165,7 +166,7 @@ def _rated(text: str, phrase: str, ratings: set[str], names: CatalogNames, inten
 
 
 def read_lengths(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
-    """Runtimes ("under 90 minutes", "over two hours", "short") and seasons ("miniseries", "long series")."""
+    """Runtimes ("under 90 minutes", "over two hours", "short", "like X but shorter") and seasons ("miniseries")."""
     if names.has_seasons and "seasons" not in ignore:
         for pattern, bounds, shown in ((_FEW_SEASONS, (None, 1), "1 season"), (_MANY_SEASONS, (3, None), "3+ seasons")):
             if match := pattern.search(text):
@@ -174,7 +175,12 @@ def read_lengths(text: str, names: CatalogNames, intents, ignore: frozenset[str]
                 return text if "series" in match.group(0) else _cut(text, match.group(0))
     if not names.has_runtime or "runtime" in ignore:
         return text
-    if match := _LENGTH_BOUND.search(text):
+    referenced = [runtime for runtime in names.catalog.frame["runtime"].iloc[intents.like] if runtime == runtime]
+    if (match := _RELATIVE.search(text)) and referenced:  # "like The Irishman but shorter"
+        shorter = match.group(1) == "shorter"
+        bounds = (None, min(referenced) - 1) if shorter else (max(referenced) + 1, None)
+        shown = f"{'at most' if shorter else 'at least'} {bounds[1] if shorter else bounds[0]} minutes"
+    elif match := _LENGTH_BOUND.search(text):
         amount = _NUMBER_WORDS.get(match.group(2)) or float(match.group(2))
         minutes = amount * 60 if match.group(3).startswith("h") else amount
         upper = match.group(1) in ("under", "less than", "shorter than", "below", "at most", "no more than", "up to",

@@ -1,19 +1,19 @@
 """A title's score for a query, as named parts: one formula that ranking sums and explanations split.
 
     score = q·k  +  q_like·k  +  λ · BM25  +  β_genre · genre share  +  β_predicted · predicted genre probability
-            +  β_person · has a person named
+            +  β_person · share of the people named
 
 ``q·k`` is the attention score of the head (``recsys.head``); ``q_like·k`` is the recommend path's score
 (``recsys.recommend``) of the titles the query refers to ("like Alien"); BM25 is normalised per query
 (``recsys.lexical``); the genre share is the part of the query's genres a title is labelled with; the
 predicted genre probability is read from the title's value vector when the catalog has no label for a genre
-the query names; a title with a person the query names gets ``β_person``. :meth:`Scorer.parts` returns the
-parts for some rows; :meth:`Scorer.rank` sums them and keeps the best; ``recsys.explain`` splits the attention
-part over word pairs and the BM25 part over query terms, and lists every other part as it is, so a part added
-here shows in both. What filtered is the :class:`Selection`: the user's filters; the years, kind, places,
-ratings and lengths read from the query; the genres it excludes and the titles it refers to; then titles with
-a person it names before the rest, or for a query of genres only, titles with every named genre before titles
-with some.
+the query names; a title with the people the query names gets ``β_person`` times the share of them it has.
+:meth:`Scorer.parts` returns the parts for some rows; :meth:`Scorer.rank` sums them and keeps the best;
+``recsys.explain`` splits the attention part over word pairs and the BM25 part over query terms, and lists
+every other part as it is, so a part added here shows in both. What filtered is the :class:`Selection`: the
+user's filters; the years, kind, places, ratings and lengths read from the query; the genres it excludes and
+the titles it refers to; then titles with a person it names before the rest, or for a query of genres only,
+titles with every named genre before titles with some.
 """
 
 from __future__ import annotations
@@ -116,9 +116,10 @@ class Scorer:
             kept[intent.like] = False
             allowed = _both(allowed, kept)
         share = genre_share(intent, catalog)
-        if intent.people:
-            named = people_mask(intent, len(catalog))
-            return Selection([_both(allowed, named), _both(allowed, ~named)], share)
+        if intent.people:  # titles with every person named, then with some, then the rest
+            named = people_count(intent, len(catalog))
+            tiers = [named == len(intent.people), (named > 0) & (named < len(intent.people)), named == 0]
+            return Selection([_both(allowed, tier) for tier in tiers if tier.any()], share)
         if share is None or not intent.genre_only:
             return Selection([allowed], share)
         return Selection([_both(allowed, share == 1.0), _both(allowed, (share > 0) & (share < 1))], share)
@@ -217,14 +218,8 @@ class Scorer:
             boosts.append(Part("genre", "genre: " + ", ".join(intent.genres), settings.genre_boost, share))
         if intent.people and settings.person_boost:
             label = "; ".join(r.shown.split(", from")[0] for r in intent.readings if r.key.startswith("person:"))
-            boosts.append(
-                Part(
-                    "person",
-                    label,
-                    settings.person_boost,
-                    people_mask(intent, len(share) if share is not None else len(store)).astype(np.float32),
-                )
-            )
+            named = people_count(intent, len(store)) / len(intent.people)  # the share of the people named
+            boosts.append(Part("person", label, settings.person_boost, named.astype(np.float32)))
         return boosts
 
     def genre_profile(self, store: TitleStore) -> np.ndarray:
@@ -254,12 +249,12 @@ def product(matrix: np.ndarray, other: np.ndarray) -> np.ndarray:
         return (torch.from_numpy(matrix) @ torch.from_numpy(np.ascontiguousarray(other))).numpy()
 
 
-def people_mask(intent: Intents, size: int) -> np.ndarray:
-    """``(N,)`` the titles with a person the query names."""
-    mask = np.zeros(size, dtype=bool)
+def people_count(intent: Intents, size: int) -> np.ndarray:
+    """``(N,)`` how many of the people the query names each title has."""
+    count = np.zeros(size, dtype=np.int64)
     for rows in intent.people.values():
-        mask[rows] = True
-    return mask
+        count[rows] += 1
+    return count
 
 
 def _like_label(intent: Intents, catalog: Catalog) -> str:

@@ -120,6 +120,20 @@ def test_people_rank_their_titles_first_and_explanations_name_them(model, assert
             assert_exact_explanation(model, query, hit)
 
 
+def test_titles_with_every_person_named_come_first(model):
+    hits = model.search("tom hanks and meg ryan", k=4)
+    assert hits[0].id == "a13"  # the one title with both
+    assert {hit.id for hit in hits[1:3]} == {"a9", "a10"}  # then the titles with one of them
+
+
+def test_shorter_and_longer_are_read_against_the_referenced_title(model):
+    def runtimes(query):  # series have no runtime and pass a runtime filter
+        return [model.title(hit.id)["runtime"] for hit in model.search(query, k=13) if model.title(hit.id)["runtime"]]
+
+    assert runtimes("like Aliens but shorter") and max(runtimes("like Aliens but shorter")) < 137
+    assert runtimes("something like Alien but longer") and min(runtimes("something like Alien but longer")) > 117
+
+
 def test_a_misspelt_genre_is_corrected_and_shown(model):
     intents = model.understand("horor")
     assert intents.corrections == {"horor": "horror"}
