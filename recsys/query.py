@@ -172,7 +172,7 @@ class QueryParser:
         'series'
         """
         intents, ignore = Intents(), frozenset(ignore)
-        words = _plain(strip_accents(query)).split()
+        words = _plain(query).split()  # accents kept for BM25; names, titles and labels are matched folded
         if self.speller:
             words = readers.read_spelling(words, self.speller, intents, ignore)
         text = " ".join(words)
@@ -211,7 +211,7 @@ class QueryParser:
         A label is read when the query names it word for word ("stand-up comedy", "dramas"), or when it says
         more than a genre and a kind and all its words are in the query ("british tv shows about spies").
         """
-        stems = {_stem(word): word for word in text.replace("' ", " ").replace("-", " ").split()}
+        stems = {_stem(strip_accents(word)): word for word in text.replace("' ", " ").replace("-", " ").split()}
         for label, words in self.labels_read:
             if f"genre:{label}" in ignore or not all(word in stems for word in words):
                 continue
@@ -223,7 +223,7 @@ class QueryParser:
             text = " ".join(text.replace("-", " ").split())
             for word in found:
                 text = _remove_phrase(text, word)
-            stems = {_stem(word): word for word in text.replace("' ", " ").split()}
+            stems = {_stem(strip_accents(word)): word for word in text.replace("' ", " ").split()}
         return text
 
     def _read_names(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:

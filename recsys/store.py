@@ -22,7 +22,7 @@ from recsys.head import AttentionHead
 from recsys.index import KeyStore
 from recsys.lexical import LexicalIndex
 from recsys.progress import Progress
-from recsys.words import WORDS_VERSION, WordVectors, word_vectors
+from recsys.words import WORDS_VERSION, WordVectors, aligned, word_vectors
 from recsys.wordstore import WordStore
 
 WORD_STORE_LIMIT = 200_000  # larger catalogs keep no word store by default (about 16 KB a title)
@@ -125,8 +125,11 @@ class TitleStore:
     def word_vectors(self, catalog: Catalog, rows: list[int], encoder: TextEncoder) -> list[WordVectors]:
         """The word vectors of some titles: from the word store, or encoded again without one."""
         documents = self.documents(catalog, rows)
-        if self.words is None:
-            return [word_vectors(states) for states in encoder.token_states(documents, documents=True)]
+        if self.words is None:  # aligned: bfloat16 encoding in another batch may move the sum by about 1e-4
+            encoded = encoder.token_states(documents, documents=True)
+            return [
+                aligned(word_vectors(states), self.embeddings[row]) for row, states in zip(rows, encoded, strict=True)
+            ]
         return [self.words.get(row, text, self.embeddings[row]) for row, text in zip(rows, documents, strict=True)]
 
     def save(self, directory: Path) -> tuple[dict, dict[str, str]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 from recsys.encoding import TokenStates
@@ -39,6 +40,17 @@ class WordVectors(NamedTuple):
     def words(self) -> list[str]:
         """The words as they appear in the text."""
         return [self.text[start:end] if end > start else SPECIAL for start, end in self.spans]
+
+
+def aligned(words: WordVectors, embedding: np.ndarray) -> WordVectors:
+    """The word vectors with their sum turned to point exactly along a stored embedding.
+
+    Half-precision storage, or bfloat16 encoding in another batch, moves the sum by about 1e-4; that
+    remainder is spread evenly over the words, so the shares add up to the score the stored embedding gave.
+    """
+    total = words.vectors.sum(0)
+    remainder = (total.norm() * torch.from_numpy(np.asarray(embedding, dtype=np.float32)) - total) / len(words.vectors)
+    return words._replace(vectors=words.vectors + remainder)
 
 
 def is_carrier(word: str) -> bool:

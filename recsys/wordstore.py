@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from recsys.words import WordVectors
+from recsys.words import WordVectors, aligned
 
 INDEX_FILE = "index.safetensors"
 
@@ -111,15 +111,13 @@ class WordStore:
     def get(self, row: int, text: str, embedding: np.ndarray) -> WordVectors:
         """Title ``row``'s word vectors; ``text`` is its document and ``embedding`` its stored embedding.
 
-        Half precision moves the vectors' sum by about 1e-4; that remainder is spread evenly over the
-        words so the sum points exactly along ``embedding`` and the shares add up to the search score.
+        Half precision moves the vectors' sum by about 1e-4; :func:`recsys.words.aligned` spreads that
+        remainder over the words so the shares add up to the search score.
         """
         segment, start, end = self.segments[int(self.segment[row])], int(self.start[row]), int(self.end[row])
         vectors = segment.vectors[start:end].float()  # (W, C)
-        total = vectors.sum(0)
-        vectors += (total.norm() * torch.from_numpy(embedding) - total) / len(vectors)
         spans = [tuple(span) for span in segment.spans[start:end].tolist()]
-        return WordVectors(text, spans, vectors, self.carried[row].float())
+        return aligned(WordVectors(text, spans, vectors, self.carried[row].float()), embedding)
 
     def save(self, folder: Path) -> dict[str, str]:
         """Write the store into ``folder`` (created); return the checksums of segments linked, not written.

@@ -176,12 +176,15 @@ def test_adding_and_removing_titles_equals_a_full_rebuild(small_model, small_cat
     kept = catalog.frame[~catalog.frame["id"].isin(["m10", "m3"])].reset_index(drop=True)
     rebuilt = MovieSearch.build(Catalog(kept), encoder=small_model.encoder)
     assert updated.catalog.ids == rebuilt.catalog.ids and len(updated.store.keys) == len(updated.store.words) == 12
+    # bfloat16 documents encoded in other batches may differ in the 4th digit on CPUs whose kernels follow the
+    # batch's shape (Intel AMX); float32 ones are identical
+    tolerance = 1e-5 if small_model.encoder.document_precision == "float32" else 1e-3
     for query in ["aliens on a ship", "a wedding", "dance battle", "war", "haunted"]:
         found, expected = updated.search(query, k=5), rebuilt.search(query, k=5)
         assert [h.id for h in found] == [h.id for h in expected]
-        assert [h.score for h in found] == pytest.approx([h.score for h in expected], abs=1e-5)
+        assert [h.score for h in found] == pytest.approx([h.score for h in expected], abs=tolerance)
     assert updated.explain("a wedding", movie_id="m2").score == pytest.approx(
-        rebuilt.explain("a wedding", movie_id="m2").score
+        rebuilt.explain("a wedding", movie_id="m2").score, abs=tolerance
     )
     assert updated.search("aliens", k=3, genres=["Horror"])  # filters still work
     with pytest.raises(CatalogError, match="already in the model"):
