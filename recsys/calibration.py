@@ -2,7 +2,9 @@
 
 The readout is a multi-label logistic map from value vectors to canonical genres, fitted on the labels a
 catalog has (and the starting model's), so genres can be predicted for titles that have none. λ and the β
-of predicted genres are chosen on the held-out titles from a fixed grid, the smallest on ties.
+of predicted genres are chosen on the held-out titles from a fixed grid: the smallest weight within
+``CHOICE_TOLERANCE`` of the best score, so that noise in the last digits (bfloat16 encodings that depend on
+the batch, on some CPUs) does not change the choice.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ LEXICAL_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3)  # λ values tried on validation
 PREDICTED_GENRE_BOOSTS = (0.0, 0.2, 0.4, 0.8, 1.5, 3.0, 10.0)  # β values tried on validation for predicted genres
 GENRE_BOOST = 0.1  # β for queries that name genres among other words (not tuned per catalog)
 READOUT_STEPS = 300
+CHOICE_TOLERANCE = 0.003  # validation nDCG differences below this are noise, not a reason for a larger weight
 
 
 def fit_genre_readout(
@@ -72,9 +75,13 @@ def _logistic(values: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) ->
 def best_on_validation(
     base: np.ndarray, term: np.ndarray, grid: Sequence[float], queries: PseudoQueries, rows: np.ndarray
 ) -> tuple[float, dict[str, float]]:
-    """The weight of ``grid`` for which ``base + weight · term`` scores best (smallest on ties), and all scores."""
+    """The weight to keep for ``base + weight · term``, and every weight's validation score.
+
+    The smallest weight of ``grid`` that scores within ``CHOICE_TOLERANCE`` of the best.
+    """
     results = {str(w): round(queries.ndcg(base + w * term, rows), 4) for w in grid}
-    return max(grid, key=lambda w: (results[str(w)], -w)), results
+    best = max(results.values())
+    return min(w for w in grid if results[str(w)] >= best - CHOICE_TOLERANCE), results
 
 
 def choose_predicted_boosts(
