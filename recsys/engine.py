@@ -286,7 +286,7 @@ class MovieSearch:
     @cached_property
     def _parser(self) -> QueryParser:
         frequency = self.store.lexical.document_frequency()
-        names = CatalogNames(self.catalog, frequency)
+        names = CatalogNames(self.catalog, frequency, self.store.lexical.rows_with)
         labels, kinds = self.catalog.genres(), set(self.catalog.frame["kind"])
         speller = Speller(spelling_vocabulary(frequency, names), preferred_words(labels))
         return QueryParser(labels, kinds, self.scorer.head.config.genres, names, speller)

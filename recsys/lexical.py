@@ -111,6 +111,14 @@ class LexicalIndex:
         counts = np.diff(np.asarray(self.retriever.scores["indptr"]))
         return {word: int(counts[number]) for word, number in self.vocabulary.items() if number < len(counts)}
 
+    def rows_with(self, word: str) -> np.ndarray:
+        """The rows whose documents use an indexed word (none for a word not indexed)."""
+        number = self.vocabulary.get(word)
+        if number is None:
+            return np.empty(0, np.int64)
+        indptr = self.retriever.scores["indptr"]
+        return np.asarray(self.retriever.scores["indices"][indptr[number] : indptr[number + 1]], dtype=np.int64)
+
     @property
     def size(self) -> int:
         """Number of indexed documents."""

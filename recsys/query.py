@@ -198,6 +198,9 @@ class QueryParser:
         generic = _KIND_WORDS if intents.people or intents.like else frozenset()  # "movies like Alien"
         content = [w for w in remaining.split() if w not in QUERY_STOP_WORDS and w not in generic]
         intents.genre_only = bool(intents.genres or intents.predicted) and not content
+        if generic:  # "Tom Hanks movies": the kind word is not something to search for either
+            text = " ".join(word for word in text.split() if word not in generic)
+        text = _without_dangling_joins(text)  # "war but" once "not about vietnam" was read
         has_words = any(w not in QUERY_STOP_WORDS for w in text.split())
         if has_words:
             intents.text = " ".join(text.split())
@@ -227,12 +230,13 @@ class QueryParser:
         return text
 
     def _read_names(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
-        """Excluded genres, people, ratings, lengths and places."""
+        """Excluded genres, people, ratings, lengths, places and excluded words."""
         text = readers.read_negation(text, self.labels_by_genre, intents, ignore)
         text = readers.read_people(text, self.names, intents, ignore)
         text = readers.read_ratings(text, self.names, intents, ignore)
         text = readers.read_lengths(text, self.names, intents, ignore)
-        return readers.read_places(text, self.names, intents, ignore)
+        text = readers.read_places(text, self.names, intents, ignore)
+        return readers.read_excluded_words(text, self.names, intents, ignore)
 
     def _read_years(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
         if "years" in ignore:
@@ -283,6 +287,23 @@ class QueryParser:
 def _plain(text: str) -> str:
     text = text.lower().replace("’", "'").replace("&", " ")
     return " ".join(re.sub(r"[^\w\s'-]", " ", text).replace("'s ", "s ").split())
+
+
+def _without_dangling_joins(text: str) -> str:
+    """The text without joining words left at its ends when what they joined was read.
+
+    >>> _without_dangling_joins("war but"), _without_dangling_joins("and vampires")
+    ('war', 'vampires')
+    """
+    words = text.split()
+    while words and words[-1] in _JOINS:
+        words.pop()
+    while words and words[0] in _JOINS:
+        words.pop(0)
+    return " ".join(words)
+
+
+_JOINS = frozenset({"but", "and", "or", "yet", "though"})
 
 
 def _stem(word: str) -> str:

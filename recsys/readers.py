@@ -42,6 +42,8 @@ _LONG = re.compile(r"\b(long|epic length)\b")
 _FEW_SEASONS = re.compile(r"\b(miniseries|mini series|limited series|one season)\b")
 _MANY_SEASONS = re.compile(r"\b(long series|long running|many seasons|several seasons)\b")
 SHORT_MINUTES, LONG_MINUTES = 90, 150
+_NEGATION_FILLERS = ("any", "about", "too", "very", "so", "a", "an", "the", "with", "involving")  # "not about war"
+_SINGLE_NEGATIONS = frozenset(word for word in NEGATION_WORDS if " " not in word)
 _JOINING_WORDS = ("but", "and", "only", "though", "yet")  # "like Alien but funny": read with the reference
 _GENRE_WORDS = frozenset(word for words in GENRE_SYNONYMS.values() for word in words)
 
@@ -85,11 +87,31 @@ def read_negation(text: str, labels_by_genre: dict[str, list[str]], intents, ign
             if genre not in labels_by_genre:
                 continue
             for word in words:
-                phrase = next((p for p in (f"{negation} {word}", f"{negation} any {word}") if _has(text, p)), None)
+                phrases = [f"{negation} {word}", *(f"{negation} {filler} {word}" for filler in _NEGATION_FILLERS)]
+                phrase = next((p for p in phrases if _has(text, p)), None)
                 if phrase and f"not:{genre}" not in ignore:
                     intents.add(f"not:{genre}", f"not: {genre}, from '{phrase}'")
                     intents.excluded[genre] = labels_by_genre[genre]
                     text = _cut(text, phrase)
+    return text
+
+
+def read_excluded_words(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
+    """Other things the query excludes ("horror without vampires"): titles whose text uses the word are left out.
+
+    Read last, so that "no more than 90 minutes" was a length first; only content words the catalog's texts
+    use (rare enough in English to name something) are read.
+    """
+    words = text.split()
+    for position, negation in enumerate(words[:-1]):
+        filler = words[position + 1] in _NEGATION_FILLERS and position + 2 < len(words)
+        phrase = " ".join(words[position : position + 2 + filler])
+        word = phrase.split()[-1]
+        if negation not in _SINGLE_NEGATIONS or not names.excludable(word) or f"not:{word}" in ignore:
+            continue
+        intents.add(f"not:{word}", f"not: '{word}', from '{phrase}'")
+        intents.filters.append(~names.rows_using(word))
+        text = _cut(text, phrase)
     return text
 
 

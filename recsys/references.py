@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 
 import numpy as np
@@ -73,11 +73,17 @@ class CatalogNames:
         The titles, with their people, countries, languages, ratings and lengths where the catalog has them.
     document_frequency : mapping of str to int, optional
         How many titles' texts use each word; a single name must be used more as a name than in texts.
+    rows_with : callable, optional
+        The rows whose texts use a word (the lexical index's); without it no word can be excluded.
     """
 
-    def __init__(self, catalog: Catalog, document_frequency: dict[str, int] | None = None):
+    def __init__(
+        self, catalog: Catalog, document_frequency: dict[str, int] | None = None,
+        rows_with: Callable[[str], np.ndarray] | None = None,
+    ):  # fmt: skip
         self.catalog = catalog
         self.document_frequency = document_frequency or {}
+        self.rows_with = rows_with
         self.people: dict[str, Person] = {}
         for row, (directors, cast) in enumerate(zip(catalog.frame["directors"], catalog.frame["cast"], strict=True)):
             for name in directors:
@@ -118,6 +124,22 @@ class CatalogNames:
             return False
         named = sum(p.count for p in self.by_part[part])
         return named >= self.document_frequency.get(part, 0) / 2
+
+    def excludable(self, word: str) -> bool:
+        """Whether "without <word>" can leave out the titles using it: a content word the catalog's texts use."""
+        if self.rows_with is None or len(word) < 3 or not word.isalpha() or word in _QUERY_WORDS:
+            return False
+        return zipf_frequency(word, "en") < COMMON_WORD + 1 and any(
+            self.document_frequency.get(w) for w in _forms(word)
+        )
+
+    def rows_using(self, word: str) -> np.ndarray:
+        """``(N,)`` the titles whose texts use the word, or its singular or plural."""
+        rows = np.zeros(len(self.catalog), dtype=bool)
+        for form in _forms(word):
+            if self.document_frequency.get(form):
+                rows[self.rows_with(form)] = True
+        return rows
 
     def name_parts(self) -> Counter:
         """Every word of every person's name, with how many people have it."""
@@ -227,3 +249,8 @@ _QUERY_WORDS = frozenset(
 def _unordered(name: str) -> str:
     """A folded name with its parts sorted: family name first or last reads the same."""
     return " ".join(sorted(name.split()))
+
+
+def _forms(word: str) -> set[str]:
+    """A word with its plural or singular ("vampire", "vampires")."""
+    return {word, word[:-1] if word.endswith("s") else f"{word}s"}

@@ -95,6 +95,14 @@ def test_negation_excludes_a_genre(model):
         assert hits and all("Horror" not in hit.genres for hit in hits)
 
 
+def test_other_excluded_words_leave_out_the_titles_using_them(model):
+    intents = model.understand("comedy without aliens")
+    assert "not: 'aliens', from 'without aliens'" in intents.explained and intents.text == "comedy"
+    hits = model.search("comedy without aliens", k=13)
+    assert hits and "a3" not in [hit.id for hit in hits]  # Galaxy Quest: "taken for real heroes by aliens"
+    assert model.understand("no more than two hours").readings[0].key == "runtime"  # a length, not a word
+
+
 def test_places_ratings_and_lengths_filter(model):
     assert {hit.id for hit in model.search("korean drama", k=13)} == {"a7", "a8", "a11"}
     assert {hit.id for hit in model.search("french films", k=13)} == {"a5", "a6"}
