@@ -138,6 +138,7 @@ def _add_query_commands(commands) -> None:
     search.add_argument(
         "--ignore", action="append", metavar="KEY", help="drop a reading of the query by its key (see --json)"
     )
+    search.add_argument("--lang", choices=["auto", "en", "es"], default="auto", help="the query's language")
     search.add_argument("--json", action="store_true", help="print JSON only")
     search.set_defaults(run=_run_search)
 
@@ -312,7 +313,7 @@ def _run_search(args: argparse.Namespace) -> None:
     model = MovieSearch.load(_resolve_model(args.model))
     filters = {"genres": args.genre, "years": (args.year_min, args.year_max), "kind": args.kind,
                "countries": args.country, "ratings": args.rating, "max_runtime": args.max_runtime,
-               "exclude_genres": args.exclude_genre, "ignore": args.ignore or ()}  # fmt: skip
+               "exclude_genres": args.exclude_genre, "ignore": args.ignore or (), "language": args.lang}  # fmt: skip
     if args.batch:
         qids, queries = _read_batch(Path(args.batch))
         results = model.search_many(queries, k=args.k or 100, **filters)
@@ -324,14 +325,18 @@ def _run_search(args: argparse.Namespace) -> None:
             )
         return
     hits = model.search(args.query, k=args.k or 10, **filters)
-    readings = model.understand(args.query, filters["ignore"]).readings
+    understood = model.understand(args.query, filters["ignore"], args.lang)
+    readings = understood.readings
     if args.json:
-        understood = [reading._asdict() for reading in readings]
+        readable = [reading._asdict() for reading in readings]
         results = [h._asdict() for h in hits]
-        print(json.dumps({"query": args.query, "understood": understood, "results": results}, ensure_ascii=False))
+        document = {"query": args.query, "language": understood.language, "understood": readable, "results": results}
+        print(json.dumps(document, ensure_ascii=False))
     else:
         for reading in readings:
             print(f"understood as {reading.shown}   [--ignore {reading.key}]")
+        for note in understood.notes:
+            print(f"note: {note}")
         _print_hits(hits)
 
 

@@ -15,8 +15,9 @@ from recsys import modeldir
 from recsys.catalog import DOCUMENT_TEMPLATE, Catalog
 from recsys.encoding import TextEncoder
 from recsys.errors import CatalogError, ModelError, QueryError
-from recsys.explain import Explanation, explain_text, explain_titles
+from recsys.explain import Explanation, explain_text, explain_titles, on_typed_words
 from recsys.head import AttentionHead, HeadConfig
+from recsys.language import query_language
 from recsys.progress import Progress
 from recsys.query import Intents, QueryParser
 from recsys.recommend import recommend
@@ -26,6 +27,7 @@ from recsys.spelling import Speller, preferred_words, spelling_vocabulary
 from recsys.store import TitleStore
 from recsys.tokenizer import Tokenizer
 from recsys.transformer import Encoder, EncoderConfig
+from recsys.translate import align, shared_translator
 from recsys.words import word_vectors
 
 YearRange = tuple[int | None, int | None]
@@ -162,7 +164,7 @@ class MovieSearch:
 
     def search(
         self, query: str, k: int = 10, genres: Iterable[str] | None = None, years: YearRange | None = None,
-        kind: str | None = None, ignore: Iterable[str] = (), **filters,
+        kind: str | None = None, ignore: Iterable[str] = (), language: str | None = None, **filters,
     ) -> list[Hit]:  # fmt: skip
         """Rank the catalog for a query.
 
@@ -177,24 +179,29 @@ class MovieSearch:
             ``exclude_genres`` too (see :meth:`Catalog.mask`).
         ignore : iterable of str
             Keys of readings of the query to drop (:attr:`Intents.readings`): their words stay plain words.
+        language : {"en", "es"}, optional
+            The query's language; detected when not given (see :meth:`understand`).
 
         Raises
         ------
         QueryError
             For an empty query or a ``k`` below 1.
         """
-        return self.search_many([query], k, genres=genres, years=years, kind=kind, ignore=ignore, **filters)[0]
+        return self.search_many(
+            [query], k, genres=genres, years=years, kind=kind, ignore=ignore, language=language, **filters
+        )[0]
 
     def search_many(
         self, queries: Sequence[str], k: int = 10, genres: Iterable[str] | None = None,
-        years: YearRange | None = None, kind: str | None = None, ignore: Iterable[str] = (), **filters,
+        years: YearRange | None = None, kind: str | None = None, ignore: Iterable[str] = (),
+        language: str | None = None, **filters,
     ) -> list[list[Hit]]:  # fmt: skip
         """Rank the catalog for many queries at once (one batched encoder pass)."""
         _check_k(k)
         for query in queries:
             _check_query(query)
         user_mask = self.catalog.mask(genres=genres, years=years, kind=kind, **filters)
-        intents = [self.understand(query, ignore) for query in queries]
+        intents = [self.understand(query, ignore, language) for query in queries]
         vectors = self._query_vectors(intents)  # (Q, D)
         ranked = [
             self.scorer.rank(intent, vector, k, self.catalog, self.store, user_mask)
@@ -219,16 +226,26 @@ class MovieSearch:
         because = [self.catalog.records[row][:2] for row in drawn_by]
         return [Recommendation(*hit, *liked) for hit, liked in zip(results, because, strict=True)]
 
-    def understand(self, query: str, ignore: Iterable[str] = ()) -> Intents:
+    def understand(self, query: str, ignore: Iterable[str] = (), language: str | None = None) -> Intents:
         """What the query was read as (``recsys.query``), if this model understands queries.
 
-        Readings whose key is in ``ignore`` are not made. Only the first ``MAX_QUERY_CHARS`` characters
-        of a query are read (the encoder reads 256 tokens).
+        Readings whose key is in ``ignore`` are not made. ``language`` is "en", "es", or None to detect
+        it (``recsys.language``); a Spanish query's remaining words are translated for the encoder. Only
+        the first ``MAX_QUERY_CHARS`` characters of a query are read (the encoder reads 256 tokens).
+
+        Raises
+        ------
+        QueryError
+            For a language recsys cannot read.
         """
         query = query[:MAX_QUERY_CHARS]
         if not self.scorer.settings.understand_queries:
             return Intents(text=" ".join(query.split()))
-        return self._parser.parse(query, ignore)
+        try:
+            language = query_language(query, language)
+        except ValueError as err:
+            raise QueryError(str(err)) from None
+        return self._parser.parse(query, ignore, language)
 
     def _query_vectors(self, intents: list[Intents]) -> np.ndarray:
         """``(Q, D)`` query vectors of the texts the encoder reads; zero where only a referenced title is left."""
@@ -240,8 +257,9 @@ class MovieSearch:
         return vectors
 
     def explain(
-        self, query: str, movie_id: str | None = None, text: str | None = None, ignore: Iterable[str] = ()
-    ) -> Explanation:
+        self, query: str, movie_id: str | None = None, text: str | None = None, ignore: Iterable[str] = (),
+        language: str | None = None,
+    ) -> Explanation:  # fmt: skip
         """Split a title's score for a query over its parts: query words, description words, BM25 terms, boosts.
 
         Parameters
@@ -256,20 +274,31 @@ class MovieSearch:
         if (movie_id is None) == (text is None):
             raise QueryError("explain needs either a movie id or a text, not both")
         if movie_id is not None:
-            return self.explain_many(query, [movie_id], ignore)[0]
+            return self.explain_many(query, [movie_id], ignore, language)[0]
         _check_query(query)
-        intent = self.understand(query, ignore)
+        intent = self.understand(query, ignore, language)
         query_words, movie_words = map(word_vectors, self.encoder.token_states([intent.text, " ".join(text.split())]))
-        return explain_text(intent, query_words, movie_words, self.scorer)
+        return self._on_typed_words(intent, [explain_text(intent, query_words, movie_words, self.scorer)])[0]
 
-    def explain_many(self, query: str, movie_ids: Sequence[str], ignore: Iterable[str] = ()) -> list[Explanation]:
+    def explain_many(
+        self, query: str, movie_ids: Sequence[str], ignore: Iterable[str] = (), language: str | None = None
+    ) -> list[Explanation]:
         """Explain several titles' scores for one query (a search's results): the query is encoded once."""
         _check_query(query)
-        intent = self.understand(query, ignore)
+        intent = self.understand(query, ignore, language)
         rows = np.array([self._row(movie_id) for movie_id in movie_ids], dtype=np.int64)
         query_words = word_vectors(self.encoder.token_states([intent.text])[0]) if intent.text else None
         titles = self.store.word_vectors(self.catalog, rows.tolist(), self.encoder)
-        return explain_titles(intent, query_words, titles, rows, self.scorer, self.catalog, self.store)
+        explanations = explain_titles(intent, query_words, titles, rows, self.scorer, self.catalog, self.store)
+        return self._on_typed_words(intent, explanations)
+
+    def _on_typed_words(self, intent: Intents, explanations: list[Explanation]) -> list[Explanation]:
+        """For a translated query, each explanation's shares on the words the user typed (``source_words``)."""
+        translator = shared_translator()
+        if not intent.source_text or translator is None or "translation" not in (r.key for r in intent.readings):
+            return explanations
+        alignment = align(intent.source_text, intent.text, translator.translate)
+        return [on_typed_words(explanation, intent.source_text, alignment) for explanation in explanations]
 
     def __contains__(self, movie_id: object) -> bool:
         return movie_id in self.catalog.row_of
@@ -289,7 +318,7 @@ class MovieSearch:
         names = CatalogNames(self.catalog, frequency, self.store.lexical.rows_with)
         labels, kinds = self.catalog.genres(), set(self.catalog.frame["kind"])
         speller = Speller(spelling_vocabulary(frequency, names), preferred_words(labels))
-        return QueryParser(labels, kinds, self.scorer.head.config.genres, names, speller)
+        return QueryParser(labels, kinds, self.scorer.head.config.genres, names, speller, shared_translator)
 
     def _results(self, scores: np.ndarray, rows: np.ndarray) -> list[tuple]:
         """(id, title, year, genres, score, weight) of ranked rows."""

@@ -23,6 +23,7 @@ from recsys.catalog import Catalog
 from recsys.query import Intents
 from recsys.scoring import LEXICAL, Scorer
 from recsys.store import TitleStore
+from recsys.translate import words_of
 from recsys.words import WordVectors
 
 
@@ -58,6 +59,12 @@ class Explanation:
         Every other part that was added, by label (already weighted by its β): genre boosts.
     intents : list of str
         What the query was understood as.
+    source_text : str
+        For a translated query, the words the user typed that were translated ("" otherwise).
+    source_words : list of WordShare
+        For a translated query, the shares of ``query_words`` on the words the user typed: each English
+        word's share goes to the typed word it translates; one that translates none (an article the
+        translation added) is listed as "(of)" with no span. They add up to ``dense``.
     grid, grid_query, grid_movie : list
         The whole word-pair matrix (query words × description words, both in text order) and its words.
     """
@@ -77,11 +84,13 @@ class Explanation:
     grid: list[list[float]] = field(default_factory=list)
     grid_query: list[str] = field(default_factory=list)
     grid_movie: list[str] = field(default_factory=list)
+    source_text: str = ""
+    source_words: list[WordShare] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict; each word is ``{"word", "share", "start", "end"}``."""
         found = asdict(self)
-        for side in ("query_words", "movie_words"):
+        for side in ("query_words", "movie_words", "source_words"):
             found[side] = [word._asdict() for word in getattr(self, side)]
         return found
 
@@ -165,4 +174,31 @@ def explain_text(intent: Intents, query: WordVectors, text: WordVectors, scorer:
     with torch.inference_mode():
         explanation = explain_words(query, text, scorer.head.bilinear())
     explanation.intents = list(intent.explained)
+    return explanation
+
+
+def on_typed_words(explanation: Explanation, source: str, alignment: list[int | None]) -> Explanation:
+    """Fill ``source_words``: the query words' shares moved onto the typed words they translate.
+
+    ``alignment`` gives, for each word of the translation (``recsys.translate.words_of`` of
+    ``explanation.query_text``), the index of the typed word it came from, or None.
+    """
+    english = words_of(explanation.query_text)
+    typed = words_of(source)
+    starts = [start for start, _ in english]
+    totals: dict[int | str, float] = {}
+    for word in explanation.query_words:
+        position = max((n for n, start in enumerate(starts) if start <= word.start), default=None)
+        origin = alignment[position] if position is not None and position < len(alignment) else None
+        key = origin if origin is not None else f"({word.word})"
+        totals[key] = totals.get(key, 0.0) + word.share
+    shares = []
+    for key, share in totals.items():
+        if isinstance(key, int):
+            start, text = typed[key]
+            shares.append(WordShare(text, round(share, 6), start, start + len(text)))
+        else:
+            shares.append(WordShare(key, round(share, 6), 0, 0))
+    explanation.source_text = source
+    explanation.source_words = sorted(shares, key=lambda item: -item.share)
     return explanation

@@ -12,7 +12,7 @@ else, and boosts otherwise; referenced titles join the query as the recommend pa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -20,14 +20,18 @@ from typing import NamedTuple
 import numpy as np
 
 from recsys import readers
-from recsys.references import CatalogNames, strip_accents
+from recsys.references import CatalogNames
+from recsys.spanish import read_spanish_years
 from recsys.spelling import Speller
+from recsys.text import strip_accents
+from recsys.translate import INSTALL_HINT
 from recsys.vocabulary import (
-    AMBIGUOUS_GENRE_WORDS,
+    ENGLISH,
     GENRE_ADJECTIVES,
     GENRE_SYNONYMS,
     KIND_QUERY_WORDS,
-    QUERY_STOP_WORDS,
+    LEXICONS,
+    Lexicon,
 )
 
 _DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
@@ -78,6 +82,12 @@ class Intents:
         ``(N,)`` masks every result must pass: places, ratings, lengths.
     corrections : dict
         Misspelt word → the word it was read as.
+    language : str
+        The language the query was read in: "en" or "es".
+    source_text : str
+        For a translated query, the words of the query the translation is of (``text`` is the translation).
+    notes : list of str
+        What the user should know about how the query was read ("no translation: ...").
     """
 
     genres: dict[str, list[str]] = field(default_factory=dict)
@@ -92,6 +102,9 @@ class Intents:
     excluded: dict[str, list[str]] = field(default_factory=dict)
     filters: list[np.ndarray] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)
+    language: str = "en"
+    source_text: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def add(self, key: str, shown: str) -> None:
         """Record a reading."""
@@ -101,6 +114,15 @@ class Intents:
     def explained(self) -> list[str]:
         """What was understood, one line per reading (``"genre: Science Fiction, from 'sci-fi'"``)."""
         return [reading.shown for reading in self.readings]
+
+
+def english_genre_query(genres: list[str]) -> str:
+    """How an English query names one genre or two ("horror", "romantic comedy"); the kind is a filter.
+
+    >>> english_genre_query(["Horror"]), english_genre_query(["Comedy", "Romance"])
+    ('horror', 'romantic comedy')
+    """
+    return genre_pair_phrase(*genres[:2]) if len(genres) > 1 else genres[0].lower()
 
 
 def genre_pair_phrase(first: str, second: str) -> str:
@@ -143,11 +165,15 @@ class QueryParser:
         are read.
     speller : Speller, optional
         Corrects misspelt words against the catalog's vocabulary.
+    translator : callable, optional
+        Returns the English of a Spanish text (``recsys.translate``); what is left of a Spanish query after
+        its readings goes to the encoder through it.
     """
 
     def __init__(
         self, labels: Iterable[str], kinds: Iterable[str] = (), predictable: Iterable[str] = (),
         names: CatalogNames | None = None, speller: Speller | None = None,
+        translator: Callable[[], object] | None = None,
     ):  # fmt: skip
         self.labels_by_genre: dict[str, list[str]] = {}
         labels = sorted(set(labels))
@@ -158,11 +184,14 @@ class QueryParser:
         self.predictable = set(predictable)
         self.names = names
         self.speller = speller
+        self.translator = translator
         stemmed = [(label, _label_stems(label)) for label in labels]
         self.labels_read = sorted(stemmed, key=lambda item: -len(item[1]))
 
-    def parse(self, query: str, ignore: Iterable[str] = ()) -> Intents:
+    def parse(self, query: str, ignore: Iterable[str] = (), language: str = "en") -> Intents:
         """Understand a query; readings whose key is in ``ignore`` are not made (their words stay words).
+
+        ``language`` chooses the lexicon (``recsys.vocabulary.LEXICONS``): "en" or "es".
 
         >>> parser = QueryParser(["Comedy", "Romance", "Horror", "Animation"], ["movie", "series"])
         >>> intents = parser.parse("90s romantic comedy")
@@ -171,20 +200,22 @@ class QueryParser:
         >>> parser.parse("animated series about a lost dog").kind
         'series'
         """
-        intents, ignore = Intents(), frozenset(ignore)
+        intents, ignore, lexicon = Intents(), frozenset(ignore), LEXICONS[language]
         words = _plain(query).split()  # accents kept for BM25; names, titles and labels are matched folded
-        if self.speller:
+        if self.speller and lexicon is ENGLISH:  # the speller knows English words only
             words = readers.read_spelling(words, self.speller, intents, ignore)
         text = " ".join(words)
         if self.names:  # "like Alien but dramas": the title first, then "dramas" can be a label on its own
-            text = readers.read_reference(text, self.names, intents, ignore)
-        text = self._read_labels(text, intents, ignore)
+            text = readers.read_reference(text, self.names, intents, ignore, lexicon)
+        text = self._read_labels(text, intents, ignore, lexicon)
         if self.names:
-            text = self._read_names(text, intents, ignore)
-        text = self._read_years(text, intents, ignore)
-        text = self._read_kind(text, intents, ignore)
+            text = self._read_names(text, intents, ignore, lexicon)
+        text = (
+            self._read_years(text, intents, ignore) if lexicon is ENGLISH else read_spanish_years(text, intents, ignore)
+        )
+        text = self._read_kind(text, intents, ignore, lexicon)
         remaining = text
-        for genre, found in _genre_words(text).items():
+        for genre, found in _genre_words(text, lexicon).items():
             if f"genre:{genre}" in ignore:
                 continue
             if genre in self.labels_by_genre:
@@ -195,20 +226,50 @@ class QueryParser:
                 intents.predicted.append(genre)
                 intents.add(f"genre:{genre}", f"genre: {genre} (predicted from descriptions), from '{found}'")
                 remaining = _remove_phrase(remaining, found)
-        generic = _KIND_WORDS if intents.people or intents.like else frozenset()  # "movies like Alien"
-        content = [w for w in remaining.split() if w not in QUERY_STOP_WORDS and w not in generic]
+        kind_words = {word for words in lexicon.kinds.values() for word in words}
+        generic = kind_words if intents.people or intents.like else set()  # "movies like Alien"
+        content = [w for w in remaining.split() if w not in lexicon.stop_words and w not in generic]
         intents.genre_only = bool(intents.genres or intents.predicted) and not content
         if generic:  # "Tom Hanks movies": the kind word is not something to search for either
             text = " ".join(word for word in text.split() if word not in generic)
-        text = _without_dangling_joins(text)  # "war but" once "not about vietnam" was read
-        has_words = any(w not in QUERY_STOP_WORDS for w in text.split())
+        text = _without_dangling_joins(text, lexicon)  # "war but" once "not about vietnam" was read
+        has_words = any(w not in lexicon.stop_words for w in text.split())
         if has_words:
             intents.text = " ".join(text.split())
         elif not intents.like:
             intents.text = " ".join(intents.corrections.get(w.lower(), w) for w in query.split())
+        intents.language = lexicon.language
+        if lexicon is not ENGLISH and intents.text:
+            self._translate(intents, ignore)
         return intents
 
-    def _read_labels(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
+    def _translate(self, intents: Intents, ignore: frozenset[str]) -> None:
+        """Put the English of the query's remaining words in ``intents.text``, for the English-trained encoder.
+
+        A query of genres only is written as an English one would be ("películas de terror" → "horror
+        movies"), so it ranks as the English query does.
+        """
+        translator = self.translator() if self.translator else None
+        if "translation" in ignore:
+            return
+        if intents.genre_only and not intents.predicted:
+            english = english_genre_query(list(intents.genres))
+            intents.add("translation", f"translated: '{english}', from '{intents.text}'")
+            intents.source_text, intents.text = intents.text, english
+            return
+        if translator is None:
+            intents.notes.append(f"no translation ({INSTALL_HINT}): the encoder reads the words as typed")
+            return
+        try:
+            english = translator.translate(intents.text)
+        except OSError as err:
+            intents.notes.append(f"no translation ({err}): the encoder reads the words as typed")
+            return
+        if english:
+            intents.add("translation", f"translated: '{english}', from '{intents.text}'")
+            intents.source_text, intents.text = intents.text, english
+
+    def _read_labels(self, text: str, intents: Intents, ignore: frozenset[str], lexicon: Lexicon) -> str:
         """The catalog's own genre labels, read as they are named.
 
         A label is read when the query names it word for word ("stand-up comedy", "dramas"), or when it says
@@ -218,7 +279,7 @@ class QueryParser:
         for label, words in self.labels_read:
             if f"genre:{label}" in ignore or not all(word in stems for word in words):
                 continue
-            if not _says_more(words) and set(words) != {w for w in stems if w not in QUERY_STOP_WORDS}:
+            if not _says_more(words) and set(words) != {w for w in stems if w not in lexicon.stop_words}:
                 continue
             found = [stems[word] for word in words]
             intents.genres[label] = [label]
@@ -229,14 +290,25 @@ class QueryParser:
             stems = {_stem(strip_accents(word)): word for word in text.replace("' ", " ").split()}
         return text
 
-    def _read_names(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
-        """Excluded genres, people, ratings, lengths, places and excluded words."""
-        text = readers.read_negation(text, self.labels_by_genre, intents, ignore)
-        text = readers.read_people(text, self.names, intents, ignore)
-        text = readers.read_ratings(text, self.names, intents, ignore)
-        text = readers.read_lengths(text, self.names, intents, ignore)
-        text = readers.read_places(text, self.names, intents, ignore)
-        return readers.read_excluded_words(text, self.names, intents, ignore)
+    def _read_names(self, text: str, intents: Intents, ignore: frozenset[str], lexicon: Lexicon) -> str:
+        """Excluded genres, people, ratings, lengths (English), places and excluded words."""
+        text = readers.read_negation(text, self.labels_by_genre, intents, ignore, lexicon)
+        text = readers.read_people(text, self.names, intents, ignore, lexicon)
+        text = readers.read_ratings(text, self.names, intents, ignore, lexicon)
+        if lexicon is ENGLISH:
+            text = readers.read_lengths(text, self.names, intents, ignore)
+        text = readers.read_places(text, self.names, intents, ignore, lexicon)
+        to_english = None if lexicon is ENGLISH else self._english_word
+        return readers.read_excluded_words(text, self.names, intents, ignore, lexicon, to_english)
+
+    def _english_word(self, word: str) -> str:
+        """A word's English translation (lowercase, one word), or the word itself without a translator."""
+        translator = self.translator() if self.translator else None
+        try:
+            english = translator.translate(word).lower().split() if translator else []
+        except OSError:
+            english = []
+        return english[-1] if english else word
 
     def _read_years(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
         if "years" in ignore:
@@ -271,11 +343,11 @@ class QueryParser:
         intents.add("years", f"years: {shown}, from '{match.group(0).strip()}'")
         return text.replace(match.group(0), " ")
 
-    def _read_kind(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
+    def _read_kind(self, text: str, intents: Intents, ignore: frozenset[str], lexicon: Lexicon = ENGLISH) -> str:
         # "Tom Hanks movies", "movies like Alien": with a person or a title named, "movies" means titles
         if len(self.kinds) < 2 or "kind" in ignore or intents.people or intents.like:
             return text
-        for kind, words in KIND_QUERY_WORDS.items():
+        for kind, words in lexicon.kinds.items():
             found = next((w for w in sorted(words, key=len, reverse=True) if _has_phrase(text, w)), None)
             if found:
                 intents.kind = kind
@@ -289,16 +361,17 @@ def _plain(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s'-]", " ", text).replace("'s ", "s ").split())
 
 
-def _without_dangling_joins(text: str) -> str:
+def _without_dangling_joins(text: str, lexicon: Lexicon = ENGLISH) -> str:
     """The text without joining words left at its ends when what they joined was read.
 
     >>> _without_dangling_joins("war but"), _without_dangling_joins("and vampires")
     ('war', 'vampires')
     """
     words = text.split()
-    while words and words[-1] in _JOINS:
+    joins = _JOINS | set(lexicon.joining)
+    while words and words[-1] in joins:
         words.pop()
-    while words and words[0] in _JOINS:
+    while words and words[0] in joins:
         words.pop(0)
     return " ".join(words)
 
@@ -340,16 +413,16 @@ def _has_phrase(text: str, phrase: str) -> bool:
     return f" {phrase} " in padded or f" {phrase} " in padded.replace("-", " ")
 
 
-def _genre_words(text: str) -> dict[str, str]:
+def _genre_words(text: str, lexicon: Lexicon = ENGLISH) -> dict[str, str]:
     """Canonical genre → the word naming it in the text; ambiguous words count only when nothing else does."""
-    found = {genre: next((w for w in words if _has_phrase(text, w)), None) for genre, words in GENRE_SYNONYMS.items()}
+    found = {genre: next((w for w in words if _has_phrase(text, w)), None) for genre, words in lexicon.genres.items()}
     found = {genre: word for genre, word in found.items() if word}
     others = text
     for word in found.values():
-        if word not in AMBIGUOUS_GENRE_WORDS:
+        if word not in lexicon.ambiguous_genre_words:
             others = _remove_phrase(others, word)
-    if any(w not in QUERY_STOP_WORDS and w not in AMBIGUOUS_GENRE_WORDS for w in others.split()):
-        found = {genre: word for genre, word in found.items() if word not in AMBIGUOUS_GENRE_WORDS}
+    if any(w not in lexicon.stop_words and w not in lexicon.ambiguous_genre_words for w in others.split()):
+        found = {genre: word for genre, word in found.items() if word not in lexicon.ambiguous_genre_words}
     return found
 
 

@@ -8,20 +8,13 @@ understood on an :class:`~recsys.query.Intents` as a :class:`~recsys.query.Readi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
 from recsys.references import CatalogNames, fold
 from recsys.spelling import Speller
-from recsys.vocabulary import (
-    CAST_PHRASES,
-    DIRECTOR_PHRASES,
-    GENRE_SYNONYMS,
-    MATURITY_PHRASES,
-    NEGATION_WORDS,
-    PLACE_WORDS,
-    REFERENCE_PHRASES,
-)
+from recsys.vocabulary import ENGLISH, Lexicon
 
 MAX_NAME_WORDS = 4
 _RATING = re.compile(
@@ -42,10 +35,9 @@ _LONG = re.compile(r"\b(long|epic length)\b")
 _FEW_SEASONS = re.compile(r"\b(miniseries|mini series|limited series|one season)\b")
 _MANY_SEASONS = re.compile(r"\b(long series|long running|many seasons|several seasons)\b")
 SHORT_MINUTES, LONG_MINUTES = 90, 150
-_NEGATION_FILLERS = ("any", "about", "too", "very", "so", "a", "an", "the", "with", "involving")  # "not about war"
-_SINGLE_NEGATIONS = frozenset(word for word in NEGATION_WORDS if " " not in word)
-_JOINING_WORDS = ("but", "and", "only", "though", "yet")  # "like Alien but funny": read with the reference
-_GENRE_WORDS = frozenset(word for words in GENRE_SYNONYMS.values() for word in words)
+# Words that may stand between a negation and what it excludes ("not about war", "sin nada de romance")
+NEGATION_FILLERS = ("any", "about", "too", "very", "so", "a", "an", "the", "with", "involving", "de", "nada de",
+                    "tanto", "mucho", "muy", "el", "la", "los", "las", "un", "una", "sobre")  # fmt: skip
 
 
 def read_spelling(words: list[str], speller: Speller, intents, ignore: frozenset[str]) -> list[str]:
@@ -61,9 +53,9 @@ def read_spelling(words: list[str], speller: Speller, intents, ignore: frozenset
     return corrected
 
 
-def read_reference(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
+def read_reference(text: str, names: CatalogNames, intents, ignore: frozenset[str], lexicon: Lexicon = ENGLISH) -> str:
     """Titles the query refers to ("like Alien", "similar to Inception"): they join the query, not the results."""
-    for phrase in (phrase for phrase in REFERENCE_PHRASES if _has(text, phrase)):
+    for phrase in (phrase for phrase in lexicon.reference if _has(text, phrase)):
         for match in re.finditer(rf"(?<![\w-]){phrase} (.+)$", text):
             found = names.title(match.group(1).split())
             if not found:
@@ -75,19 +67,21 @@ def read_reference(text: str, names: CatalogNames, intents, ignore: frozenset[st
             intents.add(f"like:{movie_id}", f"like: {title}, from '{phrase} {' '.join(match.group(1).split()[:size])}'")
             intents.like.append(row)
             used = f"{phrase} {' '.join(match.group(1).split()[:size])}"
-            joined = next((f"{used} {word}" for word in _JOINING_WORDS if _has(text, f"{used} {word}")), used)
-            return read_reference(_cut(text, joined), names, intents, ignore)
+            joined = next((f"{used} {word}" for word in lexicon.joining if _has(text, f"{used} {word}")), used)
+            return read_reference(_cut(text, joined), names, intents, ignore, lexicon)
     return text
 
 
-def read_negation(text: str, labels_by_genre: dict[str, list[str]], intents, ignore: frozenset[str]) -> str:
+def read_negation(
+    text: str, labels_by_genre: dict[str, list[str]], intents, ignore: frozenset[str], lexicon: Lexicon = ENGLISH
+) -> str:
     """Genres the query excludes ("not horror", "without romance", "no anime"): a filter."""
-    for negation in (word for word in NEGATION_WORDS if _has(text, word)):
-        for genre, words in GENRE_SYNONYMS.items():
+    for negation in (word for word in lexicon.negation if _has(text, word)):
+        for genre, words in lexicon.genres.items():
             if genre not in labels_by_genre:
                 continue
             for word in words:
-                phrases = [f"{negation} {word}", *(f"{negation} {filler} {word}" for filler in _NEGATION_FILLERS)]
+                phrases = [f"{negation} {word}", *(f"{negation} {filler} {word}" for filler in NEGATION_FILLERS)]
                 phrase = next((p for p in phrases if _has(text, p)), None)
                 if phrase and f"not:{genre}" not in ignore:
                     intents.add(f"not:{genre}", f"not: {genre}, from '{phrase}'")
@@ -96,18 +90,24 @@ def read_negation(text: str, labels_by_genre: dict[str, list[str]], intents, ign
     return text
 
 
-def read_excluded_words(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
+def read_excluded_words(
+    text: str, names: CatalogNames, intents, ignore: frozenset[str], lexicon: Lexicon = ENGLISH,
+    to_english: Callable[[str], str] | None = None,
+) -> str:  # fmt: skip
     """Other things the query excludes ("horror without vampires"): titles whose text uses the word are left out.
 
     Read last, so that "no more than 90 minutes" was a length first; only content words the catalog's texts
-    use (rare enough in English to name something) are read.
+    use (rare enough in English to name something) are read. ``to_english`` translates a word of another
+    language first ("sin vampiros" leaves out the titles using "vampires").
     """
     words = text.split()
     for position, negation in enumerate(words[:-1]):
-        filler = words[position + 1] in _NEGATION_FILLERS and position + 2 < len(words)
+        filler = words[position + 1] in NEGATION_FILLERS and position + 2 < len(words)
         phrase = " ".join(words[position : position + 2 + filler])
         word = phrase.split()[-1]
-        if negation not in _SINGLE_NEGATIONS or not names.excludable(word) or f"not:{word}" in ignore:
+        if negation in lexicon.negation and to_english is not None:
+            word = to_english(word)
+        if negation not in lexicon.negation or not names.excludable(word) or f"not:{word}" in ignore:
             continue
         intents.add(f"not:{word}", f"not: '{word}', from '{phrase}'")
         intents.filters.append(~names.rows_using(word))
@@ -115,14 +115,14 @@ def read_excluded_words(text: str, names: CatalogNames, intents, ignore: frozens
     return text
 
 
-def read_people(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
+def read_people(text: str, names: CatalogNames, intents, ignore: frozenset[str], lexicon: Lexicon = ENGLISH) -> str:
     """People the query names, with their role when a phrase gives it ("directed by X", "starring Y")."""
     words = text.split()
     start = 0
     while start < len(words):
         for size in range(min(MAX_NAME_WORDS, len(words) - start), 0, -1):
             phrase = " ".join(words[start : start + size])
-            role, cue = _role(words[:start])
+            role, cue = _role(words[:start], lexicon)
             person = names.person(phrase, role)
             if person is None or f"person:{person.name}" in ignore:
                 continue
@@ -140,38 +140,38 @@ def read_people(text: str, names: CatalogNames, intents, ignore: frozenset[str])
     return " ".join(words)
 
 
-def _role(before: list[str]) -> tuple[str | None, str]:
+def _role(before: list[str], lexicon: Lexicon) -> tuple[str | None, str]:
     """The role a phrase just before a name gives it, and that phrase."""
     tail = " ".join(before[-3:])
-    for role, phrases in (("director", DIRECTOR_PHRASES), ("cast", CAST_PHRASES)):
+    for role, phrases in (("director", lexicon.director), ("cast", lexicon.cast)):
         for phrase in phrases:
             if tail == phrase or tail.endswith(f" {phrase}"):
                 return role, phrase
     return None, ""
 
 
-def read_places(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
+def read_places(text: str, names: CatalogNames, intents, ignore: frozenset[str], lexicon: Lexicon = ENGLISH) -> str:
     """Countries and languages ("Korean drama", "French films", "Bollywood", "from Japan"): a filter."""
-    words = sorted(set(PLACE_WORDS) | set(names.countries) | set(names.languages), key=len, reverse=True)
+    words = sorted(set(lexicon.places) | set(names.countries) | set(names.languages), key=len, reverse=True)
     for word in words:
         if not _has(text, word):
             continue
-        country, language = names.place(word)
+        country, language = names.place(word, lexicon.places)
         if not (country or language) or f"place:{word}" in ignore:
             continue
         shown = " / ".join(filter(None, [country and f"country: {country}", language and f"language: {language}"]))
         intents.add(f"place:{word}", f"{shown}, from '{word}'")
         intents.filters.append(names.place_rows(country, language))
-        if word not in _GENRE_WORDS:  # "anime" is Japanese animation: the genre reader reads it too
+        if not any(word in words for words in lexicon.genres.values()):  # "anime": the genre reader reads it too
             text = _cut(text, word)
     return text
 
 
-def read_ratings(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
+def read_ratings(text: str, names: CatalogNames, intents, ignore: frozenset[str], lexicon: Lexicon = ENGLISH) -> str:
     """Maturity ratings ("for kids", "family friendly", "R-rated", "PG-13"): a filter, where the catalog has them."""
     if not names.ratings:
         return text
-    for phrase, ratings in sorted(MATURITY_PHRASES.items(), key=lambda item: -len(item[0])):
+    for phrase, ratings in sorted(lexicon.maturity.items(), key=lambda item: -len(item[0])):
         if _has(text, phrase) and "rating" not in ignore:
             return _rated(text, phrase, ratings & names.ratings, names, intents)
     match = _RATING.search(text) or _LETTER_RATING.search(text)

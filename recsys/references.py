@@ -26,15 +26,6 @@ TITLE_MATCH = 90  # rapidfuzz ratio a misspelt title reference must reach
 MAX_TITLE_WORDS = 10
 
 
-def strip_accents(text: str) -> str:
-    """The text with accents and other combining marks removed ("Agnès" → "Agnes").
-
-    >>> strip_accents("Agnès Varda, Amélie")
-    'Agnes Varda, Amelie'
-    """
-    return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
-
-
 def fold(text: str) -> str:
     """Lowercase ASCII words separated by single spaces ("Agnès Varda" → "agnes varda").
 
@@ -192,9 +183,9 @@ class CatalogNames:
         """Folded language → the language as the catalog writes it."""
         return {fold(language): language for language in set(self.catalog.frame["language"]) if language}
 
-    def place(self, word: str) -> tuple[str | None, str | None]:
+    def place(self, word: str, places: dict[str, tuple[str, str]] = PLACE_WORDS) -> tuple[str | None, str | None]:
         """(country, language) a place word names ("korean", "bollywood", "japan"), as the catalog writes them."""
-        country, language = PLACE_WORDS.get(word, (None, None))
+        country, language = places.get(word, (None, None))
         word = fold(word)
         if country is None and word in self.countries:
             return self.countries[word], None

@@ -22,3 +22,12 @@ def normalise_text(value: object) -> str:
     text = unicodedata.normalize("NFC", str(value))
     text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
     return " ".join(text.split())
+
+
+def strip_accents(text: str) -> str:
+    """The text with accents and other combining marks removed ("Agnès" → "Agnes").
+
+    >>> strip_accents("Agnès Varda, Amélie")
+    'Agnes Varda, Amelie'
+    """
+    return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))

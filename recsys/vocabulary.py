@@ -7,7 +7,13 @@ explanations (``recsys.words``) read them from here.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
 from bm25s.stopwords import STOPWORDS_EN
+
+from recsys.text import strip_accents
 
 # Canonical genres and the words that name them in queries and in catalogs' genre labels.
 GENRE_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -125,3 +131,70 @@ REFERENCE_PHRASES = ("similar to", "in the style of", "reminiscent of", "along t
 # Phrases naming a person's role before the name ("directed by X", "starring Y", "with Z").
 DIRECTOR_PHRASES = ("directed by", "director", "a film by", "films by", "movies by", "made by", "from director", "by")
 CAST_PHRASES = ("starring", "featuring", "with actor", "with actress", "actor", "actress", "played by", "with")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The words of one language that query understanding reads (``recsys.query``, ``recsys.readers``).
+
+    Every phrase is lowercase; genres and places map to the canonical genres and the English place words
+    above, so a Spanish query reads into the same intents as an English one.
+    """
+
+    language: str  # ISO 639-1 code: "en", "es"
+    genres: dict[str, tuple[str, ...]]  # canonical genre → the words naming it in queries
+    ambiguous_genre_words: frozenset[str]
+    kinds: dict[str, tuple[str, ...]]  # "series" / "movie" → the words naming it
+    stop_words: frozenset[str]
+    negation: tuple[str, ...]
+    reference: tuple[str, ...]
+    joining: tuple[str, ...]
+    director: tuple[str, ...]
+    cast: tuple[str, ...]
+    places: dict[str, tuple[str, str]]  # place word → (country, language), as PLACE_WORDS
+    maturity: dict[str, frozenset[str]]  # phrase → the ratings that fit it
+    decades: dict[str, int]  # "eighties" / "ochenta" → 1980
+
+
+ENGLISH = Lexicon(
+    "en", GENRE_SYNONYMS, AMBIGUOUS_GENRE_WORDS, KIND_QUERY_WORDS, QUERY_STOP_WORDS, NEGATION_WORDS,
+    REFERENCE_PHRASES, ("but", "and", "only", "though", "yet"), DIRECTOR_PHRASES, CAST_PHRASES, PLACE_WORDS,
+    MATURITY_PHRASES,
+    {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960, "seventies": 1970,
+     "eighties": 1980, "nineties": 1990},
+)  # fmt: skip
+_AUDIENCES = {"kids": KIDS_RATINGS, "teens": MATURITY_PHRASES["for teens"], "adults": MATURITY_PHRASES["for adults"]}
+
+
+def _spanish() -> Lexicon:
+    """The Spanish lexicon, from ``recsys/data/lexicon-es.json`` (written for the project by Spanish speakers).
+
+    Every phrase is also read without its accents: people often type "pelicula", "accion".
+    """
+    data = json.loads((Path(__file__).parent / "data" / "lexicon-es.json").read_text(encoding="utf-8"))
+
+    def both(phrases) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(form for phrase in phrases for form in (phrase, strip_accents(phrase))))
+
+    def keyed(mapping: dict) -> dict:
+        return {form: value for key, value in mapping.items() for form in (key, strip_accents(key))}
+
+    return Lexicon(
+        "es",
+        {genre: tuple(sorted(both(words), key=len, reverse=True)) for genre, words in data["genres"].items()},
+        frozenset(both(data["ambiguous_genre_words"])),
+        {kind: both(words) for kind, words in data["kinds"].items()},
+        frozenset(both(data["stop_words"])),
+        tuple(sorted(both(data["negation"]), key=len, reverse=True)),
+        tuple(sorted(both(data["reference"]), key=len, reverse=True)),
+        both(data["joining"]),
+        both(data["director_phrases"]),
+        both(data["cast_phrases"]),
+        keyed({word: PLACE_WORDS[key] for word, key in data["places"].items()}),
+        keyed({phrase: _AUDIENCES[audience] for phrase, audience in data["maturity"].items()}),
+        keyed({word: int(year) for word, year in data["decade_words"].items()}),
+    )
+
+
+SPANISH = _spanish()
+LEXICONS = {lexicon.language: lexicon for lexicon in (ENGLISH, SPANISH)}

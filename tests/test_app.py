@@ -46,6 +46,21 @@ def test_understood_chips_drop_a_reading_and_people_link_to_a_search(app):
     assert "✕ spelling: horror, from 'horor'" in [button.label for button in app.button]
 
 
+def test_a_spanish_query_is_read_translated_and_its_typed_words_marked(app):
+    from recsys.translate import shared_translator
+
+    app.text_input(key="query").input("ciencia ficción sobre extraterrestres").run()
+    chips = [button.label for button in app.button if button.key.startswith("drop-")]
+    assert "✕ genre: Science Fiction, from 'ciencia ficción'" in chips
+    headings = [m.value for m in app.markdown if m.value.startswith("**")]
+    assert sum("Science Fiction" in heading for heading in headings) >= 8
+    if shared_translator() is not None:
+        assert any(chip.startswith("✕ translated: 'Science fiction on aliens'") for chip in chips)
+        assert "extraterrestres</mark>" in _markdown(app)  # the shares are shown on the words typed
+    app.selectbox(key="query_language").set_value("English").run()  # read as English: no Spanish genre words
+    assert not [button for button in app.button if button.key.startswith("drop-genre")]
+
+
 def test_examples_and_filters_narrow_the_results(app):
     app.button(key="example-90s romantic comedy").click().run()
     assert app.text_input(key="query").value == "90s romantic comedy"

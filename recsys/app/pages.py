@@ -29,6 +29,9 @@ EXAMPLES = [
 ]
 
 
+LANGUAGE_CHOICES = {"Auto": None, "English": "en", "Español": "es"}  # the query's language: detected, or given
+
+
 def set_query(text: str) -> None:
     """Put an example query in the search box."""
     st.session_state.query = text
@@ -59,24 +62,38 @@ def search_page(model: MovieSearch) -> None:
         st.info("Type what you are in the mood for, or pick an example above.")
         return
     ignored = tuple(st.session_state.get("ignored", []))
+    language = LANGUAGE_CHOICES[st.session_state.get("query_language", "Auto")]
     started = time.perf_counter()
     try:
-        hits = model.search(query, k=10, ignore=ignored, **filters)
-        explanations = model.explain_many(query, [hit.id for hit in hits], ignored) if hits else []
+        hits = model.search(query, k=10, ignore=ignored, language=language, **filters)
+        explanations = model.explain_many(query, [hit.id for hit in hits], ignored, language) if hits else []
     except RecsysError as err:
         st.error(str(err))
         return
     elapsed = time.perf_counter() - started
-    understood_chips(model.understand(query, ignored).readings)
+    understood = model.understand(query, ignored, language)
+    understood_chips(understood.readings)
+    for note in understood.notes:
+        st.caption(f"Note: {note}")
     st.caption(f"{len(hits)} results in {1000 * elapsed:.0f} ms")
     if not hits:
         st.warning("No title matches these filters.")
         return
-    st.markdown(
-        "Your query, its words marked by their mean share over these results: "
-        + highlighted(explanations[0].query_text, mean_shares(explanations)),
-        unsafe_allow_html=True,
-    )
+    if explanations[0].source_words:  # a translated query: the shares on the words the user typed
+        typed = highlighted(explanations[0].source_text, mean_shares(explanations, "source_words"))
+        untranslated = [w for w in mean_shares(explanations, "source_words") if w.end == w.start and w.share > 0]
+        extra = ", ".join(f"{html.escape(w.word)} {w.share:+.3f}" for w in untranslated[:4])
+        st.markdown(
+            "Your query, its words marked by their mean share over these results: " + typed
+            + (f" <small>(from the translation: {extra})</small>" if extra else ""),
+            unsafe_allow_html=True,
+        )  # fmt: skip
+    else:
+        st.markdown(
+            "Your query, its words marked by their mean share over these results: "
+            + highlighted(explanations[0].query_text, mean_shares(explanations)),
+            unsafe_allow_html=True,
+        )
     best = max(hit.score for hit in hits)
     for rank, (hit, explanation) in enumerate(zip(hits, explanations, strict=True), start=1):
         card(model, hit, rank, best, explanation)
@@ -107,6 +124,7 @@ def _filters(model: MovieSearch) -> dict:
         low, high = (int(years.min()), int(years.max())) if len(years) else (1900, 2030)
         chosen = middle.slider("Years", low, high, (low, high), key="years") if low < high else (low, high)
         kind = right.selectbox("Kind", ["any", *sorted(set(frame["kind"]))], key="kind")
+        right.selectbox("Query language", list(LANGUAGE_CHOICES), key="query_language")
         left, middle, right = st.columns([3, 3, 1])
         excluded = left.multiselect("Leave out genres", model.catalog.genres(), key="exclude_genres")
         picked = middle.multiselect("Countries", countries, key="countries") if countries else []

@@ -31,12 +31,15 @@ def highlighted(text: str, words, top: int = 8, colour: str = "234, 88, 12") -> 
     return "".join(parts)
 
 
-def mean_shares(explanations) -> list:
-    """The query's words with their share averaged over several results' explanations, largest first."""
-    totals: dict[tuple[int, int], list] = {}
+def mean_shares(explanations, side: str = "query_words") -> list:
+    """The query's words with their share averaged over several results' explanations, largest first.
+
+    ``side="source_words"``: the words typed before translation, for a translated query.
+    """
+    totals: dict[tuple[int, int, str], list] = {}
     for explanation in explanations:
-        for word in explanation.query_words:
-            totals.setdefault((word.start, word.end), [word, 0.0])[1] += word.share / len(explanations)
+        for word in getattr(explanation, side):
+            totals.setdefault((word.start, word.end, word.word), [word, 0.0])[1] += word.share / len(explanations)
     return sorted((word._replace(share=share) for word, share in totals.values()), key=lambda w: -w.share)
 
 
