@@ -197,7 +197,7 @@ def read_lengths(text: str, names: CatalogNames, intents, ignore: frozenset[str]
                 return text if "series" in match.group(0) else _cut(text, match.group(0))
     if not names.has_runtime or "runtime" in ignore:
         return text
-    referenced = [runtime for runtime in names.catalog.frame["runtime"].iloc[intents.like] if runtime == runtime]
+    referenced = names.catalog.frame["runtime"].iloc[intents.like].dropna().tolist()  # a series has none
     if (match := _RELATIVE.search(text)) and referenced:  # "like The Irishman but shorter"
         shorter = match.group(1) == "shorter"
         bounds = (None, min(referenced) - 1) if shorter else (max(referenced) + 1, None)

@@ -139,6 +139,7 @@ def test_shorter_and_longer_are_read_against_the_referenced_title(model):
         return [model.title(hit.id)["runtime"] for hit in model.search(query, k=13) if model.title(hit.id)["runtime"]]
 
     assert runtimes("like Aliens but shorter") and max(runtimes("like Aliens but shorter")) < 137
+    assert model.search("like Kingdom but shorter", k=3)  # a series has no runtime: "shorter" stays a word
     assert runtimes("something like Alien but longer") and min(runtimes("something like Alien but longer")) > 117
 
 
