@@ -241,8 +241,8 @@ class MovieSearch:
         query = query[:MAX_QUERY_CHARS]
         if not self.scorer.settings.understand_queries:
             return Intents(text=" ".join(query.split()))
-        try:
-            language = query_language(query, language)
+        try:  # people's names say nothing of the query's language ("movies by Guillermo del Toro")
+            language = query_language(self._parser.without_names(query), language)
         except ValueError as err:
             raise QueryError(str(err)) from None
         return self._parser.parse(query, ignore, language)

@@ -1,14 +1,15 @@
 """The language of a query: English or Spanish, detected offline by ``lingua`` (or given by the user).
 
-A query is read as Spanish when lingua is confident (``SPANISH_CONFIDENCE``, more for a single word:
-"terror", "drama" and "anime" are words of both languages), or when lingua leans no less than
-``SPANISH_LEANING`` that way and more of the query's words are words of the Spanish lexicon than of the
-English one ("western de terror", "dramas sin terror"); a single word must also be rare in English
-("comedias", not "terror"). English queries read as they always have.
+A query is read as Spanish when lingua leans that way (``SPANISH_LEANING``; more for a single word, which
+must also be rare in English: "comedias", not "terror") and more of its words are clearly Spanish than
+clearly English by ``wordfreq``'s frequencies in each language; on a tie, more of them must be words of the
+Spanish lexicon than of the English one ("western de terror"). Misspelt English ("hrror movies") and
+English queries read as they always have.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from bm25s.stopwords import STOPWORDS_EN
@@ -19,9 +20,8 @@ from recsys.text import strip_accents
 from recsys.vocabulary import LEXICONS
 
 LANGUAGES = ("en", "es")  # what query understanding has a lexicon for (recsys.vocabulary.LEXICONS)
-SPANISH_CONFIDENCE = 0.7
-SINGLE_WORD_CONFIDENCE = 0.9
 SPANISH_LEANING = 0.3
+WORD_MARGIN = 1.0  # a word is clearly of one language when wordfreq's Zipf frequency there is higher by this
 SINGLE_WORD_LEANING = 0.5
 ENGLISH_WORD = 3.0  # a single word this common in English (wordfreq Zipf) is read as English
 
@@ -32,21 +32,23 @@ def _detector():
 
 
 def detect(query: str) -> str:
-    """The language of a query: "es" when it is confidently Spanish, else "en".
+    """The language of a query: "es" when it is Spanish, else "en".
 
-    >>> detect("películas de terror"), detect("haunted house horror"), detect("terror")
-    ('es', 'en', 'en')
+    >>> detect("películas de terror"), detect("haunted house horror"), detect("terror"), detect("hrror movies")
+    ('es', 'en', 'en', 'en')
     """
-    confidence = _detector().compute_language_confidence(query, Language.SPANISH)
-    words = strip_accents(query.lower()).split()
-    needed = SINGLE_WORD_CONFIDENCE if len(words) < 2 else SPANISH_CONFIDENCE
-    if confidence >= needed:
-        return "es"
-    spanish, english = (sum(word in _lexicon_words(language) for word in words) for language in ("es", "en"))
-    if len(words) == 1 and zipf_frequency(words[0], "en") >= ENGLISH_WORD:  # "terror", "drama": English too
+    words = re.findall(r"[\w'-]+", strip_accents(query.lower()))
+    typed = re.findall(r"[\w'-]+", query.lower())
+    if not words or len(words) == 1 and zipf_frequency(words[0], "en") >= ENGLISH_WORD:  # "terror", "drama"
         return "en"
-    leaning = SPANISH_LEANING if len(words) > 1 else SINGLE_WORD_LEANING
-    return "es" if confidence >= leaning and spanish > english else "en"
+    confidence = _detector().compute_language_confidence(query, Language.SPANISH)
+    if confidence < (SPANISH_LEANING if len(words) > 1 else SINGLE_WORD_LEANING):
+        return "en"
+    spanish = sum(zipf_frequency(word, "es") > zipf_frequency(word, "en") + WORD_MARGIN for word in typed)
+    english = sum(zipf_frequency(word, "en") > zipf_frequency(word, "es") + WORD_MARGIN for word in typed)
+    if spanish == english:  # "western de terror": the words of each lexicon decide
+        spanish, english = (sum(word in _lexicon_words(language) for word in words) for language in ("es", "en"))
+    return "es" if spanish > english else "en"
 
 
 @cache

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from recsys import readers
-from recsys.references import CatalogNames
+from recsys.references import CatalogNames, fold
 from recsys.spanish import read_spanish_years
 from recsys.spelling import Speller
 from recsys.text import strip_accents
@@ -268,6 +268,19 @@ class QueryParser:
         if english:
             intents.add("translation", f"translated: '{english}', from '{intents.text}'")
             intents.source_text, intents.text = intents.text, english
+
+    def without_names(self, query: str) -> str:
+        """The query without the whole names of the catalog's people in it (to tell its language by)."""
+        if self.names is None:
+            return query
+        words = _plain(query).split()
+        kept, start = [], 0
+        while start < len(words):
+            size = next((n for n in range(min(4, len(words) - start), 1, -1)
+                         if fold(" ".join(words[start : start + n])) in self.names.people), 0)  # fmt: skip
+            kept += [] if size else [words[start]]
+            start += size or 1
+        return " ".join(kept) or query
 
     def _read_labels(self, text: str, intents: Intents, ignore: frozenset[str], lexicon: Lexicon) -> str:
         """The catalog's own genre labels, read as they are named.
