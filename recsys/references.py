@@ -110,8 +110,10 @@ class CatalogNames:
         return None
 
     def _name_like(self, part: str) -> bool:
-        """Whether a single word can name a person: rare in English and used more in names than in texts."""
-        if part not in self.by_part or zipf_frequency(part, "en") >= COMMON_WORD or part in _QUERY_WORDS:
+        """Whether a single word can name a person: rare in English and Spanish, used more in names than in texts."""
+        if part not in self.by_part or part in _QUERY_WORDS:
+            return False
+        if max(zipf_frequency(part, language) for language in ("en", "es")) >= COMMON_WORD:  # "toda", "ver"
             return False
         named = sum(p.count for p in self.by_part[part])
         return named >= self.document_frequency.get(part, 0) / 2

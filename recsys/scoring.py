@@ -102,11 +102,12 @@ class Scorer:
     def select(self, intent: Intents, catalog: Catalog, user_mask: np.ndarray | None) -> Selection:
         """The rows a query may return: the user's filters and what the query asks for or excludes.
 
-        A query naming people gets two tiers: titles with one of them, then the rest. A query of genres
-        only ("horror", "90s romantic comedy") gets two tiers: titles with every named genre, then titles
-        with some.
+        A query naming people gets tiers: titles with all of them, then with some, then the rest. A query
+        of genres only ("horror", "90s romantic comedy") gets two tiers: titles with every named genre, then
+        titles with some. A kind read from the query ("horror movies") puts its titles first in each tier,
+        and the other kind's only after all of them (a catalog may label crime only for its series).
         """
-        allowed = _both(user_mask, catalog.mask(years=intent.years, kind=intent.kind))
+        allowed = _both(user_mask, catalog.mask(years=intent.years))
         for mask in intent.filters:
             allowed = _both(allowed, mask)
         if intent.excluded or intent.like:
@@ -119,10 +120,15 @@ class Scorer:
         if intent.people:  # titles with every person named, then with some, then the rest
             named = people_count(intent, len(catalog))
             tiers = [named == len(intent.people), (named > 0) & (named < len(intent.people)), named == 0]
-            return Selection([_both(allowed, tier) for tier in tiers if tier.any()], share)
-        if share is None or not intent.genre_only:
-            return Selection([allowed], share)
-        return Selection([_both(allowed, share == 1.0), _both(allowed, (share > 0) & (share < 1))], share)
+            tiers = [_both(allowed, tier) for tier in tiers if tier.any()]
+        elif share is None or not intent.genre_only:
+            tiers = [allowed]
+        else:
+            tiers = [_both(allowed, share == 1.0), _both(allowed, (share > 0) & (share < 1))]
+        if intent.kind:  # the kind read from the query ranks its titles first; the others only fill a short list
+            kind = catalog.mask(kind=intent.kind)
+            tiers = [_both(tier, kind) for tier in tiers] + [_both(tier, ~kind) for tier in tiers]
+        return Selection(tiers, share)
 
     def parts(
         self, intent: Intents, dense: np.ndarray, rows: np.ndarray, catalog: Catalog, store: TitleStore,
