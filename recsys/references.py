@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 from wordfreq import zipf_frequency
 
 from recsys.catalog import Catalog
-from recsys.vocabulary import COUNTRY_ALIASES, GENRE_SYNONYMS, KIND_QUERY_WORDS, PLACE_WORDS
+from recsys.vocabulary import COUNTRY_ALIASES, LEXICONS, PLACE_WORDS
 
 COMMON_WORD = 4.0  # a name part at least this frequent in English ("will", "young") never names a person alone
 TITLE_MATCH = 90  # rapidfuzz ratio a misspelt title reference must reach
@@ -96,12 +96,12 @@ class CatalogNames:
 
     def person(self, phrase: str, role: str | None = None) -> Person | None:
         """The person a phrase names: a full name, or one name part one person holds (or dominates)."""
-        phrase = fold(phrase)
+        typed, phrase = phrase.lower(), fold(phrase)
         if phrase in self.people:
             return self.people[phrase]
         if " " in phrase:
             return self.in_any_order.get(_unordered(phrase))
-        if not self._name_like(phrase):
+        if not self._name_like(phrase, (typed,)):
             return None
         holders = [p for p in self.by_part.get(phrase, []) if role is None or len(p.rows(role))]
         holders.sort(key=lambda p: p.count, reverse=True)
@@ -109,12 +109,13 @@ class CatalogNames:
             return holders[0]
         return None
 
-    def _name_like(self, part: str) -> bool:
+    def _name_like(self, part: str, typed: tuple[str, ...] = ()) -> bool:
         """Whether a single word can name a person: rare in English and Spanish, used more in names than in texts."""
         if part not in self.by_part or part in _QUERY_WORDS:
             return False
-        if max(zipf_frequency(part, language) for language in ("en", "es")) >= COMMON_WORD:  # "toda", "ver"
-            return False
+        typed = (part, *typed)
+        if max(zipf_frequency(form, language) for form in typed for language in ("en", "es")) >= COMMON_WORD:
+            return False  # "toda", "ver", "fantasía": everyday words of either language
         named = sum(p.count for p in self.by_part[part])
         return named >= self.document_frequency.get(part, 0) / 2
 
@@ -231,11 +232,13 @@ class CatalogNames:
         return ~np.isnan(values) & (values >= low) & (values <= high)
 
 
+# Words of genres and kinds, in every language read (folded): never a person's name on their own.
 _QUERY_WORDS = frozenset(
     word
-    for words in (*GENRE_SYNONYMS.values(), *KIND_QUERY_WORDS.values())
+    for lexicon in LEXICONS.values()
+    for words in (*lexicon.genres.values(), *lexicon.kinds.values())
     for phrase in words
-    for word in phrase.split()
+    for word in fold(phrase).split()
 )
 
 
