@@ -116,6 +116,18 @@ class Intents:
         return [reading.shown for reading in self.readings]
 
 
+def _as_typed(text: str, query: str) -> str:
+    """The words of ``text`` (read from ``query``, lowercased) as the query wrote them, for the translator.
+
+    The whole query when nothing was read out of it (its punctuation and capitals help the translation:
+    "Tokio", sentence ends); otherwise each word in its typed case ("chicago" → "Chicago").
+    """
+    if text == " ".join(_plain(query).split()):
+        return " ".join(query.split())
+    typed = {word.lower(): word for word in re.findall(r"[\w'-]+", query)}
+    return " ".join(typed.get(word, word) for word in text.split())
+
+
 def english_genre_query(genres: list[str]) -> str:
     """How an English query names one genre or two ("horror", "romantic comedy"); the kind is a filter.
 
@@ -240,10 +252,10 @@ class QueryParser:
             intents.text = " ".join(intents.corrections.get(w.lower(), w) for w in query.split())
         intents.language = lexicon.language
         if lexicon is not ENGLISH and intents.text:
-            self._translate(intents, ignore)
+            self._translate(intents, ignore, query)
         return intents
 
-    def _translate(self, intents: Intents, ignore: frozenset[str]) -> None:
+    def _translate(self, intents: Intents, ignore: frozenset[str], query: str) -> None:
         """Put the English of the query's remaining words in ``intents.text``, for the English-trained encoder.
 
         A query of genres only is written as an English one would be ("películas de terror" → "horror
@@ -261,7 +273,7 @@ class QueryParser:
             intents.notes.append(f"no translation ({INSTALL_HINT}): the encoder reads the words as typed")
             return
         try:
-            english = translator.translate(intents.text)
+            english = translator.translate(_as_typed(intents.text, query))
         except OSError as err:
             intents.notes.append(f"no translation ({err}): the encoder reads the words as typed")
             return
