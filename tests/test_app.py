@@ -10,7 +10,7 @@ from recsys import MovieSearch
 
 
 def _page(at, name: str):
-    at.sidebar.radio(key="page").set_value(name).run()
+    at.sidebar.radio(key="page-en").set_value(name).run()
     assert not at.exception, at.exception
     return at
 
@@ -57,7 +57,7 @@ def test_a_spanish_query_is_read_translated_and_its_typed_words_marked(app):
     if shared_translator() is not None:
         assert any(chip.startswith("✕ translated: 'Science fiction on aliens'") for chip in chips)
         assert "extraterrestres</mark>" in _markdown(app)  # the shares are shown on the words typed
-    app.selectbox(key="query_language").set_value("English").run()  # read as English: no Spanish genre words
+    app.selectbox(key="query_language-en").set_value("English").run()  # read as English: no Spanish genre words
     assert not [button for button in app.button if button.key.startswith("drop-genre")]
 
 
@@ -182,3 +182,25 @@ def test_evaluate_compares_recsys_with_both_baselines(app, tmp_path):
     assert list(table["system"]) == ["recsys", "BM25", "sentence-transformers + FAISS"]
     assert {"ndcg@10", "recall@100", "mrr@10"} <= set(table.columns)
     assert len(app.get("vega_lite_chart")) == 1
+
+
+def test_every_app_message_has_its_spanish_and_the_app_switches_to_it(app):
+    import ast
+    from pathlib import Path
+
+    from recsys.app.messages import SPANISH
+
+    literals = set()
+    for path in Path("recsys/app").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            called = isinstance(node, ast.Call) and getattr(node.func, "id", None) == "t" and node.args
+            if called and isinstance(node.args[0], ast.Constant):
+                literals.add(node.args[0].value)
+    assert literals and not literals - set(SPANISH)  # every message the app shows has a Spanish entry
+    app.sidebar.radio(key="ui_language").set_value("Español").run()
+    app.text_input(key="query").input("películas de terror de los 80").run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Buscar"
+    chips = [button.label for button in app.button if button.key.startswith("drop-")]
+    assert "✕ género: Terror, de 'de terror'" in chips and "✕ años: 1980s, de 'de los 80'" in chips
+    assert any(c.value.startswith("10 resultados en") for c in app.caption)

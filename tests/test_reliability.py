@@ -139,7 +139,7 @@ def test_a_bad_catalog_loads_with_its_skips_stated_or_is_refused_in_one_line(nam
 @pytest.mark.parametrize("name", [name for name in BAD_CATALOGS if BAD_CATALOGS[name][1] is not None])
 def test_the_app_reports_a_bad_upload_in_plain_words(name, app):
     file_name, contents, expected = BAD_CATALOGS[name]
-    app.sidebar.radio(key="page").set_value("Catalog").run()
+    app.sidebar.radio(key="page-en").set_value("Catalog").run()
     app.file_uploader(key="catalog_upload").upload(f"../../{file_name}", contents).run()
     assert not app.exception, app.exception
     if expected[0] == REFUSED:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recsys.app import pages
+from recsys.app.messages import UI_LANGUAGES, t, ui_language
 from recsys.app.state import current_model, default_path
 
 PAGES = {
@@ -25,14 +26,25 @@ def main() -> None:
         st.session_state.update(linked=linked, query=linked, page="Search", ignored=[])
     with st.sidebar:
         st.header("recsys")
-        page = st.radio("Page", list(PAGES), key="page", label_visibility="collapsed")
+        st.radio("Language / Idioma", list(UI_LANGUAGES), key="ui_language", horizontal=True)
+        page = _page_choice()
         st.divider()
-        st.caption(f"Catalog: {model.catalog.source} · {len(model.catalog):,} titles")
-        st.caption(
-            f"Head: {model.metrics.get('chosen', 'untrained')} · liked: {len(st.session_state.get('liked', []))}"
-        )
+        st.caption(t("Catalog: {source} · {count:,} titles", source=model.catalog.source, count=len(model.catalog)))
+        head = t(model.metrics.get("chosen", "untrained"))
+        st.caption(t("Head: {head} · liked: {liked}", head=head, liked=len(st.session_state.get("liked", []))))
         if st.session_state.get("model_dir") != default_path():
             st.button(
-                "Back to the default catalog", on_click=st.session_state.update, args=({"model_dir": default_path()},)
-            )
+                t("Back to the default catalog"), on_click=st.session_state.update,
+                args=({"model_dir": default_path()},),
+            )  # fmt: skip
     PAGES[page](model)
+
+
+def _page_choice() -> str:
+    """The sidebar's page list, in the app's language; returns the chosen page's English name."""
+    shown = {t(name): name for name in PAGES}
+    current = st.session_state.setdefault("page", "Search")
+    chosen = st.radio(t("Page"), list(shown), index=list(PAGES).index(current), key=f"page-{ui_language()}",
+                      label_visibility="collapsed")  # fmt: skip
+    st.session_state.page = shown[chosen]
+    return st.session_state.page

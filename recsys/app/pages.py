@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys import CatalogError, MovieSearch, RecsysError, load_catalog
+from recsys.app.messages import EXAMPLES_ES, reading_line, t, ui_language
 from recsys.app.state import UPLOAD_LIMIT_MB, default_path, load_model, models_dir
 from recsys.app.widgets import card, highlighted, job_bar, mean_shares
 from recsys.evaluate import compare_systems, genre_queries, read_queries
@@ -46,20 +47,20 @@ def drop_reading(key: str) -> None:
 
 def search_page(model: MovieSearch) -> None:
     """Query box, examples, filters, what was understood, results with their explanations."""
-    st.title("Search")
+    st.title(t("Search"))
     st.text_input(
-        "What would you like to watch?", key="query", placeholder="sci-fi about first contact with aliens",
+        t("What would you like to watch?"), key="query", placeholder=t("sci-fi about first contact with aliens"),
         on_change=st.session_state.update, args=({"ignored": []},),
     )  # fmt: skip
     examples = st.columns(3)
-    for column, example in zip(examples * 2, EXAMPLES, strict=True):
+    for column, example in zip(examples * 2, EXAMPLES_ES if ui_language() == "es" else EXAMPLES, strict=True):
         column.button(example, key=f"example-{example}", on_click=set_query, args=(example,), width="stretch")
     filters = _filters(model)
     if st.session_state.get("more_like"):
         return more_like_results(model, st.session_state.more_like)
     query = st.session_state.get("query", "").strip()
     if not query:
-        st.info("Type what you are in the mood for, or pick an example above.")
+        st.info(t("Type what you are in the mood for, or pick an example above."))
         return
     ignored = tuple(st.session_state.get("ignored", []))
     language = LANGUAGE_CHOICES[st.session_state.get("query_language", "Auto")]
@@ -74,23 +75,23 @@ def search_page(model: MovieSearch) -> None:
     understood = model.understand(query, ignored, language)
     understood_chips(understood.readings)
     for note in understood.notes:
-        st.caption(f"Note: {note}")
-    st.caption(f"{len(hits)} results in {1000 * elapsed:.0f} ms")
+        st.caption(t("Note: {note}", note=note))
+    st.caption(t("{count} results in {ms} ms", count=len(hits), ms=f"{1000 * elapsed:.0f}"))
     if not hits:
-        st.warning("No title matches these filters.")
+        st.warning(t("No title matches these filters."))
         return
     if explanations[0].source_words:  # a translated query: the shares on the words the user typed
         typed = highlighted(explanations[0].source_text, mean_shares(explanations, "source_words"))
         untranslated = [w for w in mean_shares(explanations, "source_words") if w.end == w.start and w.share > 0]
         extra = ", ".join(f"{html.escape(w.word)} {w.share:+.3f}" for w in untranslated[:4])
         st.markdown(
-            "Your query, its words marked by their mean share over these results: " + typed
-            + (f" <small>(from the translation: {extra})</small>" if extra else ""),
+            t("Your query, its words marked by their mean share over these results: ") + typed
+            + (f" <small>{t('(from the translation: {words})', words=extra)}</small>" if extra else ""),
             unsafe_allow_html=True,
         )  # fmt: skip
     else:
         st.markdown(
-            "Your query, its words marked by their mean share over these results: "
+            t("Your query, its words marked by their mean share over these results: ")
             + highlighted(explanations[0].query_text, mean_shares(explanations)),
             unsafe_allow_html=True,
         )
@@ -104,11 +105,12 @@ def understood_chips(readings: list) -> None:
     if not readings:
         return
     columns = st.columns([1.2] + [2] * min(len(readings), 4))
-    columns[0].caption("Understood as:")
+    columns[0].caption(t("Understood as:"))
     for number, reading in enumerate(readings):
         column = columns[1 + number % (len(columns) - 1)]
-        column.button(f"✕ {reading.shown}", key=f"drop-{reading.key}", on_click=drop_reading, args=(reading.key,),
-                      help="Drop this reading: its words are searched as plain words", width="stretch")  # fmt: skip
+        column.button(f"✕ {reading_line(reading.shown)}", key=f"drop-{reading.key}", on_click=drop_reading,
+                      args=(reading.key,), help=t("Drop this reading: its words are searched as plain words"),
+                      width="stretch")  # fmt: skip
 
 
 def _filters(model: MovieSearch) -> dict:
@@ -118,19 +120,22 @@ def _filters(model: MovieSearch) -> dict:
     countries = sorted({country for found in frame["countries"] for country in found})
     ratings = sorted({rating for rating in frame["maturity"] if rating})
     runtimes = frame["runtime"].dropna()
-    with st.expander("Filters"):
+    with st.expander(t("Filters")):
         left, middle, right = st.columns([3, 3, 1])
-        genres = left.multiselect("Genres (any of them)", model.catalog.genres(), key="genres")
+        genres = left.multiselect(t("Genres (any of them)"), model.catalog.genres(), key="genres")
         low, high = (int(years.min()), int(years.max())) if len(years) else (1900, 2030)
-        chosen = middle.slider("Years", low, high, (low, high), key="years") if low < high else (low, high)
-        kind = right.selectbox("Kind", ["any", *sorted(set(frame["kind"]))], key="kind")
-        right.selectbox("Query language", list(LANGUAGE_CHOICES), key="query_language")
+        chosen = middle.slider(t("Years"), low, high, (low, high), key="years") if low < high else (low, high)
+        kinds = {t(kind): kind for kind in ["any", *sorted(set(frame["kind"]))]}  # shown → value
+        kind = kinds.get(right.selectbox(t("Kind"), list(kinds), key=f"kind-{ui_language()}"), "any")
+        languages = {t(choice): choice for choice in LANGUAGE_CHOICES}
+        chosen_language = right.selectbox(t("Query language"), list(languages), key=f"query_language-{ui_language()}")
+        st.session_state.query_language = languages.get(chosen_language, "Auto")
         left, middle, right = st.columns([3, 3, 1])
-        excluded = left.multiselect("Leave out genres", model.catalog.genres(), key="exclude_genres")
-        picked = middle.multiselect("Countries", countries, key="countries") if countries else []
-        rated = right.multiselect("Ratings", ratings, key="ratings") if ratings else []
+        excluded = left.multiselect(t("Leave out genres"), model.catalog.genres(), key="exclude_genres")
+        picked = middle.multiselect(t("Countries"), countries, key="countries") if countries else []
+        rated = right.multiselect(t("Ratings"), ratings, key="ratings") if ratings else []
         longest = int(runtimes.max()) if len(runtimes) else 0
-        limit = st.slider("At most (minutes)", 10, longest, longest, key="max_runtime") if longest > 10 else longest
+        limit = st.slider(t("At most (minutes)"), 10, longest, longest, key="max_runtime") if longest > 10 else longest
     return {
         "genres": genres or None,
         "years": None if chosen == (low, high) else chosen,
@@ -144,8 +149,8 @@ def _filters(model: MovieSearch) -> dict:
 
 def more_like_results(model: MovieSearch, movie_id: str) -> None:
     """Titles drawn by attention from one title."""
-    st.subheader(f"More like {model.title(movie_id)['title']}")
-    st.button("← Back to the search", on_click=st.session_state.pop, args=("more_like", None))
+    st.subheader(t("More like {title}", title=model.title(movie_id)["title"]))
+    st.button(t("← Back to the search"), on_click=st.session_state.pop, args=("more_like", None))
     found = model.recommend([movie_id], k=10)
     best = max((item.score for item in found), default=0.0)
     for rank, item in enumerate(found, start=1):
@@ -154,38 +159,42 @@ def more_like_results(model: MovieSearch, movie_id: str) -> None:
 
 def recommendations_page(model: MovieSearch) -> None:
     """The liked titles and what attention from them recommends."""
-    st.title("Recommendations from your likes")
+    st.title(t("Recommendations from your likes"))
     liked = [movie_id for movie_id in st.session_state.get("liked", []) if movie_id in model]
     if not liked:
-        st.info("Mark titles with ♡ Like on the Search page, then come back here.")
+        st.info(t("Mark titles with ♡ Like on the Search page, then come back here."))
         return
-    st.write("You liked:")
+    st.write(t("You liked:"))
     for movie_id in liked:
         left, right = st.columns([6, 1])
         left.markdown(f"- {html.escape(model.title(movie_id)['title'])}")
-        right.button("Remove", key=f"unlike-{movie_id}", on_click=st.session_state.liked.remove, args=(movie_id,))
-    if st.button("Recommend from my likes", type="primary", key="recommend") or st.session_state.get("recommended"):
+        right.button(t("Remove"), key=f"unlike-{movie_id}", on_click=st.session_state.liked.remove, args=(movie_id,))
+    if st.button(t("Recommend from my likes"), type="primary", key="recommend") or st.session_state.get("recommended"):
         st.session_state.recommended = True
         found = model.recommend(liked, k=10)
         best = max((item.score for item in found), default=0.0)
         for rank, item in enumerate(found, start=1):
-            card(model, item, rank, best, reason=f"Because you liked {item.because}")
+            card(model, item, rank, best, reason=t("Because you liked {title}", title=item.because))
 
 
 def catalog_page(model: MovieSearch) -> None:
     """Upload, check, preview and index a catalog (indexing runs in the background)."""
-    st.title("Catalog")
-    st.write(f"Serving **{model.catalog.source}**: {len(model.catalog):,} titles.")
+    st.title(t("Catalog"))
+    st.write(t("Serving **{source}**: {count:,} titles.", source=model.catalog.source, count=len(model.catalog)))
     # No type filter in the widget: the loader names what it accepts, in the same words as the command line.
     upload = st.file_uploader(
-        f"Upload a catalog: CSV, TSV, JSON Lines or Parquet ({', '.join(SUFFIXES)}), up to {UPLOAD_LIMIT_MB} MB",
+        t(
+            "Upload a catalog: CSV, TSV, JSON Lines or Parquet ({suffixes}), up to {limit} MB",
+            suffixes=", ".join(SUFFIXES),
+            limit=UPLOAD_LIMIT_MB,
+        ),
         key="catalog_upload",
     )
     if upload is None:
         st.caption(
-            "Columns are recognised by name: id, title, description/overview/plot, genres/listed_in, "
-            "year/release_year, type/kind, keywords/tags."
-        )
+            t("Columns are recognised by name: id, title, description/overview/plot, genres/listed_in, "
+              "year/release_year, type/kind, keywords/tags, director, cast, country, rating, duration.")
+        )  # fmt: skip
         return
     name = safe_file_name(upload.name)
     with tempfile.TemporaryDirectory(prefix="recsys-upload-") as folder:  # removed once the file is read
@@ -194,17 +203,19 @@ def catalog_page(model: MovieSearch) -> None:
         try:
             catalog = load_catalog(path)
         except CatalogError as err:
-            st.error(f"This file cannot be used: {err}")
+            st.error(t("This file cannot be used: {error}", error=err))
             return
-    st.success(f"{name}: {len(catalog):,} titles read, {len(catalog.skipped)} rows skipped.")
-    st.write("Recognised columns: " + ", ".join(f"{field} ← `{column}`" for field, column in catalog.columns.items()))
+    st.success(t("{name}: {count:,} titles read, {skipped} rows skipped.", name=name, count=len(catalog),
+                 skipped=len(catalog.skipped)))  # fmt: skip
+    recognised = ", ".join(f"{field} ← `{column}`" for field, column in catalog.columns.items())
+    st.write(t("Recognised columns: ") + recognised)
     for row, reason in catalog.skipped[:20]:
-        st.warning(f"Row {row} skipped: {reason}")
+        st.warning(t("Row {row} skipped: {reason}", row=row, reason=reason))
     for note in catalog.notes[:20]:
-        st.caption(f"Note: {note}")
+        st.caption(t("Note: {note}", note=note))
     st.dataframe(catalog.frame.head(50), width="stretch", hide_index=True)
     running = "index_job" in st.session_state and st.session_state.index_job.snapshot().status == "running"
-    if st.button("Index this catalog", type="primary", key="index_catalog", disabled=running):
+    if st.button(t("Index this catalog"), type="primary", key="index_catalog", disabled=running):
         out = models_dir() / "uploads" / f"{Path(name).stem}-{catalog.fingerprint()[:10]}"
         st.session_state.index_job = IndexJob(catalog, load_model(default_path()), out).start()
         st.session_state.index_name, st.session_state.index_served = name, False
@@ -216,26 +227,27 @@ def catalog_page(model: MovieSearch) -> None:
 def index_progress() -> None:
     """The indexing job's progress, refreshed every second; its model serves once it is done."""
     job: IndexJob = st.session_state.index_job
-    state = job_bar(job, "Indexing")
+    state = job_bar(job, t("Indexing"))
     if state.status == "done":
         if not st.session_state.index_served:  # once: the user may go back to the default catalog after
             st.session_state.model_dir, st.session_state.index_served = str(state.result), True
         titles = len(job.catalog)
-        st.success(f"Indexed {titles:,} titles. The Search page now searches {st.session_state.index_name}.")
+        st.success(t("Indexed {count:,} titles. The Search page now searches {name}.", count=titles,
+                     name=st.session_state.index_name))  # fmt: skip
 
 
 def retrain_page(model: MovieSearch) -> None:
     """Retrain the head on the served catalog in the background."""
-    st.title("Retrain")
+    st.title(t("Retrain"))
     st.write(
-        f"Train the attention head on **{model.catalog.source}** ({len(model.catalog):,} titles) from "
-        "pseudo-queries made from the catalog itself. The current model keeps answering meanwhile; the "
-        "new one replaces it only if it finished and is better on the held-out titles."
-    )
+        t("Train the attention head on **{source}** ({count:,} titles) from pseudo-queries made from the catalog "
+          "itself. The current model keeps answering meanwhile; the new one replaces it only if it finished and is "
+          "better on the held-out titles.", source=model.catalog.source, count=len(model.catalog))
+    )  # fmt: skip
     job: RetrainJob | None = st.session_state.get("job")
     running = job is not None and job.snapshot().status == "running"
-    epochs = st.slider("Epochs (at most; training stops early when validation stops improving)", 1, 40, 20)
-    if st.button("Start retraining", type="primary", disabled=running, key="start_retrain"):
+    epochs = st.slider(t("Epochs (at most; training stops early when validation stops improving)"), 1, 40, 20)
+    if st.button(t("Start retraining"), type="primary", disabled=running, key="start_retrain"):
         out = models_dir() / "retrained" / f"{Path(model.catalog.source).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
         st.session_state.job = RetrainJob(model, out, TrainConfig(epochs=epochs)).start()
         st.session_state.job_model = st.session_state.model_dir
@@ -247,39 +259,40 @@ def retrain_page(model: MovieSearch) -> None:
 def retrain_progress() -> None:
     """The retraining job's progress and validation curve, refreshed every second."""
     job: RetrainJob = st.session_state.job
-    state = job_bar(job, "Training")
+    state = job_bar(job, t("Training"))
     if state.status == "better":
         if st.session_state.get("model_dir") == st.session_state.get("job_model"):
             st.session_state.model_dir = str(state.result)
         st.success(
-            f"Done in {state.seconds:.0f} s: validation nDCG@10 {state.served_validation:.4f} → "
-            f"{state.new_validation:.4f}. The new model is serving now."
-        )
+            t("Done in {seconds:.0f} s: validation nDCG@10 {served:.4f} → {new:.4f}. The new model is serving now.",
+              seconds=state.seconds, served=state.served_validation, new=state.new_validation)
+        )  # fmt: skip
     elif state.status == "not better":
         st.info(
-            f"Done in {state.seconds:.0f} s: the new head was not better on the held-out titles "
-            f"({state.new_validation:.4f} against {state.served_validation:.4f}); the current model keeps serving."
-        )
+            t("Done in {seconds:.0f} s: the new head was not better on the held-out titles ({new:.4f} against "
+              "{served:.4f}); the current model keeps serving.", seconds=state.seconds,
+              served=state.served_validation, new=state.new_validation)
+        )  # fmt: skip
 
 
 def evaluate_page(model: MovieSearch) -> None:
     """Compare recsys with BM25 and a dense baseline on labelled queries."""
-    st.title("Evaluate")
+    st.title(t("Evaluate"))
     st.write(
-        "nDCG@10, Recall@100 and MRR@10 of recsys against BM25 and sentence-transformers + FAISS (all-MiniLM-L6-v2, "
-        "exhaustive cosine search) on the same queries. Without sentence-transformers installed, the dense "
-        "baseline is this model's own encoder with an untrained head, and the table says so."
-    )
+        t("nDCG@10, Recall@100 and MRR@10 of recsys against BM25 and sentence-transformers + FAISS (all-MiniLM-L6-v2, "
+          "exhaustive cosine search) on the same queries. Without sentence-transformers installed, the dense baseline "
+          "is this model's own encoder with an untrained head, and the table says so.")
+    )  # fmt: skip
     queries, what = _evaluation_queries(model)
     if queries is None:
         return
     try:
-        with st.spinner("Running the three systems…"):
+        with st.spinner(t("Running the three systems…")):
             scores = compare_systems(model, queries)
     except RecsysError as err:
         st.error(str(err))
         return
-    st.write(f"{len(queries)} queries ({what}).")
+    st.write(t("{count} queries ({what}).", count=len(queries), what=what))
     table = pd.DataFrame(scores).T.rename_axis("system").reset_index()
     long = table.melt(id_vars="system", var_name="measure", value_name="value")
     chart = (
@@ -301,10 +314,10 @@ def evaluate_page(model: MovieSearch) -> None:
 def _evaluation_queries(model: MovieSearch) -> tuple[list | None, str]:
     """The uploaded labelled queries, or genre queries from the catalog's labels; (None, "") for neither."""
     upload = st.file_uploader(
-        f'Queries file: JSON Lines of {{"qid", "query", "relevant": [ids]}}, up to {UPLOAD_LIMIT_MB} MB',
+        t('Queries file: JSON Lines of {{"qid", "query", "relevant": [ids]}}, up to {limit} MB', limit=UPLOAD_LIMIT_MB),
         key="queries_upload",
     )
-    use_genres = st.button("Or use genre queries made from this catalog's labels", key="genre_queries_button")
+    use_genres = st.button(t("Or use genre queries made from this catalog's labels"), key="genre_queries_button")
     if upload is not None:
         with tempfile.TemporaryDirectory(prefix="recsys-queries-") as folder:
             path = Path(folder) / "queries.jsonl"
@@ -312,16 +325,16 @@ def _evaluation_queries(model: MovieSearch) -> tuple[list | None, str]:
             try:
                 return read_queries(path), upload.name
             except RecsysError as err:
-                st.error(f"This file cannot be used: {err}")
+                st.error(t("This file cannot be used: {error}", error=err))
                 return None, ""
     if use_genres or st.session_state.get("genre_queries"):
         st.session_state.genre_queries = True
         st.caption(
-            "recsys reads genres from a query, which favours it on these; upload your own queries for a fairer test."
+            t("recsys reads genres from a query, which favours it on these; upload your own queries for a fairer test.")
         )
         queries = genre_queries(model.catalog)
         if not queries:
-            st.warning("No queries to evaluate.")
+            st.warning(t("No queries to evaluate."))
             return None, ""
-        return queries, "genre queries from the catalog's labels"
+        return queries, t("genre queries from the catalog's labels")
     return None, ""

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys import MovieSearch
+from recsys.app.messages import t
 from recsys.jobs import BackgroundJob, JobState
 
 
@@ -63,7 +64,7 @@ def pair_heatmap(explanation, columns: int = 14) -> alt.Chart:
             tooltip=["query word", "description word", alt.Tooltip("share:Q", format="+.4f")],
         )
         # A band height per row (alt.Step): a fixed total height is squeezed to nothing by the container.
-        .properties(height=alt.Step(28), title="Which word pairs drove the score")
+        .properties(height=alt.Step(28), title=t("Which word pairs drove the score"))
     )
 
 
@@ -72,8 +73,8 @@ def self_attention_heatmap(model: MovieSearch, text: str, key: str) -> None:
     maps = model.encoder.self_attention_maps(text)
     layers, heads = maps.self_attention.shape[:2]
     left, right = st.columns(2)
-    layer = left.slider("layer", 1, layers, layers, key=f"{key}-layer")
-    head = right.slider("head", 1, heads, 1, key=f"{key}-head")
+    layer = left.slider(t("layer"), 1, layers, layers, key=f"{key}-layer")
+    head = right.slider(t("head"), 1, heads, 1, key=f"{key}-head")
     tokens = [f"{token} ·{i}" for i, token in enumerate(maps.tokens)]
     weights = maps.self_attention[layer - 1, head - 1]
     cells = [
@@ -90,7 +91,9 @@ def self_attention_heatmap(model: MovieSearch, text: str, key: str) -> None:
             color=alt.Color("weight:Q", scale=alt.Scale(scheme="blues")),
             tooltip=["from", "to", alt.Tooltip("weight:Q", format=".3f")],
         )
-        .properties(height=alt.Step(14), title=f"Encoder self-attention, layer {layer}, head {head}")
+        .properties(
+            height=alt.Step(14), title=t("Encoder self-attention, layer {layer}, head {head}", layer=layer, head=head)
+        )  # fmt: skip
     )
     st.altair_chart(chart, width="stretch")
 
@@ -120,15 +123,15 @@ def facts_line(row: dict) -> str:
     """A title's people (linked to a search for each), countries, length and maturity in one Markdown line."""
     parts = []
     if len(row["directors"]):
-        parts.append("Directed by " + ", ".join(map(person_link, row["directors"][:3])))
+        parts.append(t("Directed by ") + ", ".join(map(person_link, row["directors"][:3])))
     if len(row["cast"]):
-        parts.append("Starring " + ", ".join(map(person_link, row["cast"][:4])))
+        parts.append(t("Starring ") + ", ".join(map(person_link, row["cast"][:4])))
     if len(row["countries"]):
         parts.append(_markdown_text(", ".join(row["countries"][:3])))
     if pd.notna(row["runtime"]):
-        parts.append(f"{row['runtime']} min")
+        parts.append(t("{minutes} min", minutes=row["runtime"]))
     if pd.notna(row["seasons"]):
-        parts.append(f"{row['seasons']} season{'s' if row['seasons'] != 1 else ''}")
+        parts.append(t("{count} season" if row["seasons"] == 1 else "{count} seasons", count=row["seasons"]))
     if row["maturity"]:
         parts.append(_markdown_text(row["maturity"]))
     return " · ".join(parts)
@@ -140,15 +143,15 @@ def card(model: MovieSearch, hit, rank: int, best: float, explanation=None, reas
     with st.container(border=True):
         head, actions = st.columns([5, 1])
         year = f" ({hit.year})" if hit.year else ""
-        head.markdown(f"**{rank}. {html.escape(hit.title)}**{year} · {row['kind']} · {', '.join(hit.genres)}")
+        head.markdown(f"**{rank}. {html.escape(hit.title)}**{year} · {t(row['kind'])} · {', '.join(hit.genres)}")
         head.progress(
             max(min(hit.score / best, 1.0), 0.0) if best > 0 else 0.0,
-            text=f"score {hit.score:.3f} · attention weight {hit.weight:.1%}",
+            text=t("score {score:.3f} · attention weight {weight:.1%}", score=hit.score, weight=hit.weight),
         )
         liked = hit.id in st.session_state.get("liked", [])
-        actions.button("♥ Liked" if liked else "♡ Like", key=f"like-{hit.id}-{rank}", on_click=like,
+        actions.button(t("♥ Liked") if liked else t("♡ Like"), key=f"like-{hit.id}-{rank}", on_click=like,
                        args=(hit.id,), disabled=liked, width="stretch")  # fmt: skip
-        actions.button("More like this", key=f"more-{hit.id}-{rank}", on_click=more_like, args=(hit.id,),
+        actions.button(t("More like this"), key=f"more-{hit.id}-{rank}", on_click=more_like, args=(hit.id,),
                        width="stretch")  # fmt: skip
         if facts := facts_line(row):
             st.caption(facts)
@@ -159,7 +162,7 @@ def card(model: MovieSearch, hit, rank: int, best: float, explanation=None, reas
             return
         st.markdown(highlighted(explanation.movie_text, explanation.movie_words), unsafe_allow_html=True)
         # A toggle, not an expander: charts drawn while hidden (in a closed expander) come out 0 px high.
-        if st.toggle("Why this match", key=f"why-{hit.id}-{rank}"):
+        if st.toggle(t("Why this match"), key=f"why-{hit.id}-{rank}"):
             why_panel(model, explanation, key=f"{hit.id}-{rank}")
 
 
@@ -171,15 +174,15 @@ def why_panel(model: MovieSearch, explanation, key: str) -> None:
         parts += [f"{name} {value:+.4f}" for name, value in explanation.boosts]
         st.markdown(f"score {explanation.score:.4f} = " + " + ".join(parts))
         st.markdown(
-            "Query, for this title: " + highlighted(explanation.query_text, explanation.query_words),
+            t("Query, for this title: ") + highlighted(explanation.query_text, explanation.query_words),
             unsafe_allow_html=True,
         )
         st.altair_chart(pair_heatmap(explanation), width="stretch")
         st.caption(
-            f"{explanation.carried_movie:+.4f} of the description's shares came through punctuation, "
-            "stop words and [CLS]/[SEP] and is credited to the words they gathered from."
-        )
-        if st.toggle("Show the encoder's own self-attention", key=f"att-{key}"):
+            t("{carried:+.4f} of the description's shares came through punctuation, stop words and [CLS]/[SEP] and is "
+              "credited to the words they gathered from.", carried=explanation.carried_movie)
+        )  # fmt: skip
+        if st.toggle(t("Show the encoder's own self-attention"), key=f"att-{key}"):
             self_attention_heatmap(model, explanation.movie_text, key=f"att-{key}")
 
 
@@ -191,14 +194,17 @@ def job_bar(job: BackgroundJob, doing: str) -> JobState:
     state = job.snapshot()
     fraction = min(state.done / state.total, 1.0) if state.total else 0.0
     if state.status == "running":
-        st.progress(fraction, text=f"{state.stage}: {state.done:,} of {state.total:,}")
+        st.progress(fraction, text=t("{stage}: {done:,} of {total:,}", stage=state.stage, done=state.done,
+                                     total=state.total))  # fmt: skip
     else:
-        st.progress(1.0, text=f"{state.stage}: stopped after {state.done:,} of {state.total:,}")
+        st.progress(1.0, text=t("{stage}: stopped after {done:,} of {total:,}", stage=state.stage, done=state.done,
+                                total=state.total))  # fmt: skip
     if state.validation:
-        frame = pd.DataFrame({"epoch": range(1, len(state.validation) + 1), "validation nDCG@10": state.validation})
-        st.line_chart(frame, x="epoch", y="validation nDCG@10", height=220)
+        epoch, validation = t("epoch"), t("validation nDCG@10")
+        frame = pd.DataFrame({epoch: range(1, len(state.validation) + 1), validation: state.validation})
+        st.line_chart(frame, x=epoch, y=validation, height=220)
     if state.status == "running":
-        st.caption(f"{doing}… the current model keeps serving searches.")
+        st.caption(t("{doing}… the current model keeps serving searches.", doing=doing))
     elif state.status == "failed":
-        st.error(f"{doing} failed; the current model keeps serving. {state.error}")
+        st.error(t("{doing} failed; the current model keeps serving. {error}", doing=doing, error=state.error))
     return state
