@@ -53,6 +53,21 @@ def test_the_app_end_to_end_in_a_browser(browser, tmp_path, small_catalog_path):
         marks.nth(19).wait_for()  # at least twenty marked words
         assert "alien" in " ".join(marks.all_inner_texts()).lower()
 
+        page.get_by_test_id("stSidebar").get_by_text("Español", exact=True).click()  # the app in Spanish
+        page.get_by_role("heading", name="Buscar").wait_for()
+        settle(page)
+        box = page.get_by_label("¿Qué te apetece ver?")
+        box.fill("ciencia ficción sobre extraterrestres")
+        box.press("Enter")
+        page.get_by_text("género: Ciencia ficción, de 'ciencia ficción'").first.wait_for()
+        settle(page)
+        page.locator("p:visible", has_text="Science Fiction").nth(4).wait_for()  # science-fiction titles
+        typed = page.locator("p", has_text="Tu búsqueda").locator("mark")  # the shares on the words typed
+        assert {"ciencia", "ficción", "extraterrestres"} & {mark.lower() for mark in typed.all_inner_texts()}
+        page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
+        page.get_by_role("heading", name="Search").wait_for()
+        settle(page)
+
         for query in ["haunted house horror", "heist gone wrong", "documentary about music"]:
             search(page, query)
         page.get_by_text(re.compile(r"· (movie|series) · .*Documentary")).first.wait_for()  # a card of the genre
