@@ -104,8 +104,8 @@ class Scorer:
 
         A query naming people gets tiers: titles with all of them, then with some, then the rest. A query
         of genres only ("horror", "90s romantic comedy") gets two tiers: titles with every named genre, then
-        titles with some. A kind read from the query ("horror movies") puts its titles first in each tier,
-        the other kind's after them (a catalog may label crime only for its series).
+        titles with some. A kind read from the query ("horror movies") puts its titles first, and the other
+        kind's only after all of them, where they fill a short list.
         """
         allowed = _both(user_mask, catalog.mask(years=intent.years))
         for mask in intent.filters:
@@ -125,9 +125,9 @@ class Scorer:
             tiers = [allowed]
         else:
             tiers = [_both(allowed, share == 1.0), _both(allowed, (share > 0) & (share < 1))]
-        if intent.kind:  # in each tier the kind read from the query comes first; the other kind only after it
+        if intent.kind:  # the kind read from the query ranks its titles first; the other kind only fills a short list
             kind = catalog.mask(kind=intent.kind)
-            tiers = [part for tier in tiers for part in (_both(tier, kind), _both(tier, ~kind))]
+            tiers = [_both(tier, kind) for tier in tiers] + [_both(tier, ~kind) for tier in tiers]
         return Selection(tiers, share)
 
     def parts(

@@ -1,9 +1,10 @@
 """Retraining on a catalog: what ``recsys train`` does, from pseudo-queries to the model that serves.
 
 Pseudo-queries come from the catalog itself (``recsys.pseudoqueries``); the head trains on them
-(``recsys.fitting``) and is kept only if it beats both the untrained head and the starting head on
-held-out titles; the genre readout, λ and β are then chosen (``recsys.calibration``); optionally the top
-encoder layers are fine-tuned, kept only if the held-out score improves.
+(``recsys.fitting``) and is kept only if it beats both the untrained head and the starting head on held-out
+titles by more than noise (``recsys.calibration.CHOICE_TOLERANCE``; the simpler head wins a near tie); the
+genre readout, λ and β are then chosen (``recsys.calibration``); optionally the top encoder layers are fine-
+tuned, kept only if the held-out score improves.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 from recsys.calibration import (
+    CHOICE_TOLERANCE,
     GENRE_BOOST,
     LEXICAL_WEIGHTS,
     best_on_validation,
@@ -83,7 +85,8 @@ def train(
     candidates = {"untrained": (untrained, validate(untrained)), "start": (start, validate(start))}
     trained, history = fit_head(start, training, config, validate, progress)
     candidates["trained"] = (trained, max(h["validation"] for h in history) if history else -1.0)
-    chosen = max(candidates, key=lambda name: candidates[name][1])
+    best = max(score for _, score in candidates.values())  # the simplest within noise of the best serves
+    chosen = next(name for name, (_, score) in candidates.items() if score >= best - CHOICE_TOLERANCE)
     sources = [(model.store.embeddings[train_rows], model.catalog.frame["genres"].iloc[train_rows])]
     if init is not None:
         sources.append((init.store.embeddings, init.catalog.frame["genres"]))

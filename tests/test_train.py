@@ -46,7 +46,8 @@ def test_pseudo_queries_respect_the_rows_they_may_point_to(small_model):
 def test_training_keeps_the_best_head_and_records_it(small_model):
     model = train(small_model, TrainConfig(epochs=3, validation_fraction=0.3))
     scores = model.metrics["validation"]
-    assert model.metrics["chosen"] == max(scores, key=scores.get)
+    best = max(scores.values())  # the simplest head within noise of the best serves
+    assert model.metrics["chosen"] == next(name for name, score in scores.items() if score >= best - 0.003)
     assert scores[model.metrics["chosen"]] >= scores["untrained"]
     assert model.scorer.settings.understand_queries
     assert model.metrics["lexical_weight_validation"][str(model.scorer.settings.lexical_weight)] == max(
