@@ -166,6 +166,13 @@ class Catalog:
         years = [None if pd.isna(year) else int(year) for year in self.frame["year"]]
         return list(zip(self.frame["id"], self.frame["title"], years, map(tuple, self.frame["genres"]), strict=True))
 
+    def kind_mask(self, kind: str) -> np.ndarray:
+        """The titles of one kind, ``(N,)``; cached, as queries name the same kinds again."""
+        key = ("kind", kind)
+        if key not in self._label_masks:
+            self._label_masks[key] = self.mask(kind=kind)
+        return self._label_masks[key]
+
     def labels_mask(self, labels: tuple[str, ...]) -> np.ndarray:
         """The titles having any of these genre labels, ``(N,)``; cached, as queries name the same ones again."""
         if labels not in self._label_masks:

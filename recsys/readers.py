@@ -197,8 +197,9 @@ def read_lengths(text: str, names: CatalogNames, intents, ignore: frozenset[str]
                 return text if "series" in match.group(0) else _cut(text, match.group(0))
     if not names.has_runtime or "runtime" in ignore:
         return text
-    referenced = names.catalog.frame["runtime"].iloc[intents.like].dropna().tolist()  # a series has none
-    if (match := _RELATIVE.search(text)) and referenced:  # "like The Irishman but shorter"
+    match = _RELATIVE.search(text) if intents.like else None  # "like The Irishman but shorter"
+    referenced = names.catalog.frame["runtime"].iloc[intents.like].dropna().tolist() if match else []  # series: none
+    if match and referenced:
         shorter = match.group(1) == "shorter"
         bounds = (None, min(referenced) - 1) if shorter else (max(referenced) + 1, None)
         shown = f"{'at most' if shorter else 'at least'} {bounds[1] if shorter else bounds[0]} minutes"

@@ -126,7 +126,7 @@ class Scorer:
         else:
             tiers = [_both(allowed, share == 1.0), _both(allowed, (share > 0) & (share < 1))]
         if intent.kind:  # the kind read from the query ranks its titles first; the other kind only fills a short list
-            kind = catalog.mask(kind=intent.kind)
+            kind = catalog.kind_mask(intent.kind)
             tiers = [_both(tier, kind) for tier in tiers] + [_both(tier, ~kind) for tier in tiers]
         return Selection(tiers, share)
 
@@ -161,6 +161,8 @@ class Scorer:
     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """The best ``k`` (scores, rows) for a query vector ``(D,)``, tier after tier of its selection."""
         selection = self.select(intent, catalog, user_mask)
+        if store.keys.exact and len(selection.tiers) > 1 and not self._dense_only(intent, selection, store):
+            return self._best_by_tier(intent, vector, k, catalog, store, selection)
         scores, rows = np.empty(0, np.float32), np.empty(0, np.int64)
         for tier in selection.tiers:
             if len(rows) >= k:
@@ -168,6 +170,21 @@ class Scorer:
             more_scores, more_rows = self._best(intent, vector, k - len(rows), tier, catalog, store, selection)
             scores, rows = np.concatenate([scores, more_scores]), np.concatenate([rows, more_rows])
         return scores, rows
+
+    def _best_by_tier(self, intent, vector, k, catalog, store, selection) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`rank` does tier after tier, with every allowed title of a flat store scored once."""
+        masks = [np.ones(len(catalog), dtype=bool) if tier is None else tier for tier in selection.tiers]
+        rows = np.flatnonzero(np.logical_or.reduce(masks))
+        dense = product(store.keys.matrix(), vector)[rows]
+        total = self.parts(intent, dense, rows, catalog, store, selection.genre_share).total()
+        chosen = []
+        for mask in masks:
+            if len(chosen) >= k:
+                break
+            inside = np.flatnonzero(mask[rows])
+            chosen += inside[top_positions(total[inside], k - len(chosen))].tolist()
+        chosen = np.array(chosen, dtype=np.int64)
+        return total[chosen].astype(np.float32), rows[chosen]
 
     def _best(self, intent, vector, k, allowed, catalog, store, selection) -> tuple[np.ndarray, np.ndarray]:
         """The best ``k`` (scores, rows) among the allowed rows."""
