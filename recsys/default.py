@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+from dataclasses import fields
 from importlib.resources import files
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from recsys import modeldir
 from recsys.errors import ModelError
 from recsys.files import load_catalog
 from recsys.progress import Progress
+from recsys.scoring import SearchSettings
 from recsys.words import WORDS_VERSION
 
 DEFAULT_CATALOG = Path(str(files("recsys") / "data" / "movies.csv"))
@@ -61,9 +63,12 @@ def default_model(progress: Progress = False) -> Path:
 
 
 def _is_current(path: Path, fingerprint: str) -> bool:
+    """Whether the model at ``path`` is of this catalog and readable by this version of recsys."""
     try:
         config = modeldir.read_config(path)
     except ModelError:
         return False
     words = config["store"].get("words") or {}
-    return words.get("version") == WORDS_VERSION and config["catalog"].get("fingerprint") == fingerprint
+    settings = {setting.name for setting in fields(SearchSettings)}
+    readable = set(config.get("scoring", {})) <= settings  # one written by another version is rebuilt
+    return readable and words.get("version") == WORDS_VERSION and config["catalog"].get("fingerprint") == fingerprint

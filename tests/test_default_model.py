@@ -19,6 +19,21 @@ def test_it_was_built_from_the_catalog_as_it_is_now(shipped):
     assert shipped.scorer.settings.understand_queries
 
 
+def test_a_default_model_this_version_cannot_read_is_not_current(shipped, tmp_path):
+    import shutil
+
+    from recsys.default import _is_current
+
+    fingerprint = load_catalog(DEFAULT_CATALOG).fingerprint()
+    copy = tmp_path / "default"
+    shutil.copytree(default_model(), copy)
+    assert _is_current(copy, fingerprint)
+    config = json.loads((copy / "config.json").read_text())
+    config["scoring"]["a_setting_of_another_version"] = 1.0  # written by another recsys: rebuilt, not failed on
+    (copy / "config.json").write_text(json.dumps(config))
+    assert not _is_current(copy, fingerprint)
+
+
 def _kinds(model, hits):
     frame = model.catalog.frame.set_index("id")
     return [frame.at[h.id, "kind"] for h in hits]
