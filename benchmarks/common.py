@@ -7,6 +7,7 @@ import platform
 import random
 from pathlib import Path
 
+import bm25s
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,3 +112,41 @@ def machine() -> dict:
         "python": platform.python_version(),
         "torch": torch.__version__,
     }
+
+
+class Baselines:
+    """BM25 (bm25s) and sentence-transformers + FAISS over the same texts, as their users would build them.
+
+    Parameters
+    ----------
+    ids : list of str
+        The id of each text.
+    texts : list of str
+        What both index.
+    stopwords : str, optional
+        bm25s's stop-word list ("en") for BM25, or none.
+    depth : int
+        How many ids each search returns at most.
+    """
+
+    def __init__(self, ids: list[str], texts: list[str], stopwords: str | None = None, depth: int = 100):
+        self.ids, self.stopwords, self.depth = np.array(ids), stopwords, depth
+        self.bm25 = bm25s.BM25()
+        self.bm25.index(bm25s.tokenize(texts, stopwords=stopwords, show_progress=False), show_progress=False)
+        self.model = sentence_transformer()
+        self.index = flat_index(self.model.encode(texts, batch_size=64, normalize_embeddings=True,
+                                                  show_progress_bar=False))  # fmt: skip
+
+    def bm25_search(self, query: str) -> list[str]:
+        """BM25's ranked ids (those sharing a term with the query)."""
+        tokens = bm25s.tokenize([query], stopwords=self.stopwords, show_progress=False)
+        if not tokens.vocab:
+            return []
+        rows, scores = self.bm25.retrieve(tokens, k=min(self.depth, len(self.ids)), show_progress=False)
+        return [self.ids[row] for row, score in zip(rows[0], scores[0], strict=True) if score > 0]
+
+    def dense_search(self, query: str) -> list[str]:
+        """sentence-transformers + FAISS's ranked ids."""
+        vector = self.model.encode([query], normalize_embeddings=True, show_progress_bar=False)
+        _, rows = self.index.search(np.asarray(vector, dtype=np.float32), self.depth)
+        return self.ids[rows[0]].tolist()

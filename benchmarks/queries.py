@@ -27,10 +27,9 @@ import re
 import statistics
 import time
 
-import bm25s
 import numpy as np
 
-from benchmarks.common import EXTERNAL_DATA, HAND_WRITTEN, flat_index, machine, sentence_transformer
+from benchmarks.common import EXTERNAL_DATA, HAND_WRITTEN, Baselines, machine
 from benchmarks.quality import KEYWORD_QUERIES, SKIP_LABELS
 from recsys import MovieSearch, load_catalog
 from recsys.catalog import Catalog
@@ -60,33 +59,6 @@ def metadata_text(catalog: Catalog) -> list[str]:
         parts += [f"Starring {', '.join(cast)}"] if cast else []
         texts.append(". ".join([*parts, description]))
     return texts
-
-
-class Baselines:
-    """BM25 and sentence-transformers + FAISS over the same metadata text."""
-
-    def __init__(self, catalog: Catalog):
-        texts = metadata_text(catalog)
-        self.ids = np.array(catalog.ids)
-        self.bm25 = bm25s.BM25()
-        self.bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
-        self.model = sentence_transformer()
-        embeddings = self.model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
-        self.index = flat_index(embeddings)
-
-    def bm25_search(self, query: str) -> list[str]:
-        """BM25's ranked ids (those sharing a term with the query)."""
-        tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
-        if not tokens.vocab:
-            return []
-        rows, scores = self.bm25.retrieve(tokens, k=min(DEPTH, len(self.ids)), show_progress=False)
-        return [self.ids[row] for row, score in zip(rows[0], scores[0], strict=True) if score > 0]
-
-    def dense_search(self, query: str) -> list[str]:
-        """sentence-transformers + FAISS's ranked ids."""
-        vector = self.model.encode([query], normalize_embeddings=True, show_progress_bar=False)
-        _, rows = self.index.search(np.asarray(vector, dtype=np.float32), DEPTH)
-        return self.ids[rows[0]].tolist()
 
 
 def person_queries(catalog: Catalog, n: int, seed: int) -> list[tuple[str, list[str]]]:
@@ -273,7 +245,7 @@ def exactness(model, queries: list[str]) -> float:
 def run_catalog(name: str, base: MovieSearch, people: int, seed: int) -> dict:
     catalog = load_catalog(CATALOGS[name])
     model = MovieSearch.build(catalog, base=base)
-    baselines = Baselines(catalog)
+    baselines = Baselines(catalog.ids, metadata_text(catalog), stopwords="en", depth=DEPTH)
     genre, keyword = genre_queries(catalog), keyword_queries(catalog)
     person = person_section(model, baselines, catalog, people, seed)
     spelt = [q for q, _ in genre + keyword] + [q for q, _ in person_queries(catalog, people, seed)] + HAND_WRITTEN

@@ -23,10 +23,7 @@ import statistics
 import time
 from pathlib import Path
 
-import bm25s
-import numpy as np
-
-from benchmarks.common import flat_index, machine, sentence_transformer
+from benchmarks.common import Baselines, machine
 from benchmarks.queries import CATALOGS
 from recsys import MovieSearch, load_catalog
 from recsys.catalog import Catalog
@@ -78,36 +75,11 @@ def genre_section(base: MovieSearch) -> dict:
     return results
 
 
-class Baselines:
-    """BM25 and sentence-transformers + FAISS over the default catalog's "{title}. {description}" texts."""
-
-    def __init__(self, catalog: Catalog):
-        texts = catalog.documents()
-        self.ids = np.array(catalog.ids)
-        self.bm25 = bm25s.BM25()
-        self.bm25.index(bm25s.tokenize(texts, show_progress=False), show_progress=False)
-        self.model = sentence_transformer()
-        self.index = flat_index(self.model.encode(texts, normalize_embeddings=True, show_progress_bar=False))
-
-    def bm25_search(self, query: str) -> list[str]:
-        """BM25's ranked ids (those sharing a term with the query)."""
-        tokens = bm25s.tokenize([query], show_progress=False)
-        if not tokens.vocab:
-            return []
-        rows, found = self.bm25.retrieve(tokens, k=min(DEPTH, len(self.ids)), show_progress=False)
-        return [self.ids[row] for row, score in zip(rows[0], found[0], strict=True) if score > 0]
-
-    def dense_search(self, query: str) -> list[str]:
-        """sentence-transformers + FAISS's ranked ids."""
-        vector = self.model.encode([query], normalize_embeddings=True, show_progress_bar=False)
-        return self.ids[self.index.search(np.asarray(vector, dtype=np.float32), DEPTH)[1][0]].tolist()
-
-
 def free_text_section(model: MovieSearch) -> dict:
     snippets = QUERIES["snippets"]
     english = [(item["english"], [item["id"]]) for item in snippets]
     spanish = [(item["spanish"], [item["id"]]) for item in snippets]
-    baselines = Baselines(model.catalog)
+    baselines = Baselines(model.catalog.ids, model.catalog.documents(), depth=DEPTH)  # title + description
     results = {"queries": len(snippets),
                "recsys, English": scores(english, ranked(model, [q for q, _ in english])),
                "recsys, Spanish": scores(spanish, ranked(model, [q for q, _ in spanish])),

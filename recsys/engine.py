@@ -295,7 +295,7 @@ class MovieSearch:
     def _on_typed_words(self, intent: Intents, explanations: list[Explanation]) -> list[Explanation]:
         """For a translated query, each explanation's shares on the words the user typed (``source_words``)."""
         translator = shared_translator()
-        if not intent.source_text or translator is None or "translation" not in (r.key for r in intent.readings):
+        if not intent.source_text or translator is None:  # source_text is set only by a translation
             return explanations
         alignment = align(intent.source_text, intent.text, translator.translate)
         return [on_typed_words(explanation, intent.source_text, alignment) for explanation in explanations]

@@ -34,8 +34,6 @@ from recsys.vocabulary import (
     Lexicon,
 )
 
-_DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
-                 "seventies": 1970, "eighties": 1980, "nineties": 1990}  # fmt: skip
 _FULL_DECADE = re.compile(r"(?<![\w'])(1[89]\d0|20[0-2]0)'?s\b")
 _SHORT_DECADE = re.compile(r"(?<![\w])'?(\d)0'?s\b")
 _RANGE = re.compile(r"\b(?:between|from)?\s*(1[89]\d\d|20\d\d)\s*(?:-|–|to|and)\s*(1[89]\d\d|20\d\d)\b")
@@ -109,6 +107,15 @@ class Intents:
     def add(self, key: str, shown: str) -> None:
         """Record a reading."""
         self.readings.append(Reading(key, shown))
+
+    def add_years(self, years: tuple[int | None, int | None], phrase: str) -> None:
+        """Record the year range read from a phrase ("years: 1990s, from '90s'")."""
+        self.years = low, high = years
+        if low is not None and high is not None and (high - low == 9 and low % 10 == 0 or high == low):
+            shown = f"{low}s" if high != low else str(low)
+        else:
+            shown = f"{low if low is not None else '…'}–{high if high is not None else '…'}"
+        self.add("years", f"years: {shown}, from '{phrase.strip()}'")
 
     @property
     def explained(self) -> list[str]:
@@ -258,10 +265,9 @@ class QueryParser:
     def _translate(self, intents: Intents, ignore: frozenset[str], query: str) -> None:
         """Put the English of the query's remaining words in ``intents.text``, for the English-trained encoder.
 
-        A query of genres only is written as an English one would be ("películas de terror" → "horror
-        movies"), so it ranks as the English query does.
+        A query of genres only is written as an English one would be ("películas de terror" → "horror"),
+        so it ranks as the English query does.
         """
-        translator = self.translator() if self.translator else None
         if "translation" in ignore:
             return
         if intents.genre_only and not intents.predicted:
@@ -269,6 +275,7 @@ class QueryParser:
             intents.add("translation", f"translated: '{english}', from '{intents.text}'")
             intents.source_text, intents.text = intents.text, english
             return
+        translator = self.translator() if self.translator else None  # started only when it is needed
         if translator is None:
             intents.notes.append(f"no translation ({INSTALL_HINT}): the encoder reads the words as typed")
             return
@@ -288,7 +295,7 @@ class QueryParser:
         words = _plain(query).split()
         kept, start = [], 0
         while start < len(words):
-            size = next((n for n in range(min(4, len(words) - start), 1, -1)
+            size = next((n for n in range(min(readers.MAX_NAME_WORDS, len(words) - start), 1, -1)
                          if fold(" ".join(words[start : start + n])) in self.names.people), 0)  # fmt: skip
             kept += [] if size else [words[start]]
             start += size or 1
@@ -338,34 +345,27 @@ class QueryParser:
     def _read_years(self, text: str, intents: Intents, ignore: frozenset[str]) -> str:
         if "years" in ignore:
             return text
-        for word, start in _DECADE_WORDS.items():
+        for word, start in ENGLISH.decades.items():
             if _has_phrase(text, word):
-                intents.years = (start, start + 9)
-                intents.add("years", f"years: {start}s, from '{word}'")
+                intents.add_years((start, start + 9), word)
                 return _remove_phrase(text, word)
         if match := _RANGE.search(text):
-            low, high = sorted((int(match.group(1)), int(match.group(2))))
-            intents.years = (low, high)
+            years = tuple(sorted((int(match.group(1)), int(match.group(2)))))
         elif match := _BOUND.search(text):
             year = int(match.group(2))
             before = match.group(1) in ("before", "until", "pre")
-            intents.years = (None, year - 1) if before else (year + (match.group(1) == "after"), None)
+            years = (None, year - 1) if before else (year + (match.group(1) == "after"), None)
         elif match := _FULL_DECADE.search(text):
-            intents.years = (int(match.group(1)), int(match.group(1)) + 9)
+            years = (int(match.group(1)), int(match.group(1)) + 9)
         elif match := _SHORT_DECADE.search(text):
             digit = int(match.group(1))  # '00s and '10s are this century; '20s is read as the 1920s
             decade = 2000 + 10 * digit if digit < 2 else 1900 + 10 * digit
-            intents.years = (decade, decade + 9)
+            years = (decade, decade + 9)
         elif (match := _YEAR_PHRASE.search(text)) and match.group(1):
-            intents.years = (int(match.group(2)), int(match.group(2)))
+            years = (int(match.group(2)), int(match.group(2)))
         else:
             return text
-        low, high = intents.years
-        if low is not None and high is not None and (high - low == 9 and low % 10 == 0 or high == low):
-            shown = f"{low}s" if high != low else str(low)
-        else:
-            shown = f"{low if low is not None else '…'}–{high if high is not None else '…'}"
-        intents.add("years", f"years: {shown}, from '{match.group(0).strip()}'")
+        intents.add_years(years, match.group(0))
         return text.replace(match.group(0), " ")
 
     def _read_kind(self, text: str, intents: Intents, ignore: frozenset[str], lexicon: Lexicon = ENGLISH) -> str:

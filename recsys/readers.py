@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import numpy as np
-
 from recsys.references import CatalogNames, fold
 from recsys.spelling import Speller
 from recsys.vocabulary import ENGLISH, Lexicon
@@ -229,10 +227,3 @@ def _has(text: str, phrase: str) -> bool:
 def _cut(text: str, phrase: str) -> str:
     """The text without the first place the phrase stands as whole words."""
     return " ".join(f" {text} ".replace(f" {phrase} ", " ", 1).split())
-
-
-def rows_mask(rows: np.ndarray, size: int) -> np.ndarray:
-    """``(size,)`` boolean mask of some rows."""
-    mask = np.zeros(size, dtype=bool)
-    mask[rows] = True
-    return mask

@@ -161,7 +161,7 @@ class Scorer:
     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """The best ``k`` (scores, rows) for a query vector ``(D,)``, tier after tier of its selection."""
         selection = self.select(intent, catalog, user_mask)
-        if store.keys.exact and len(selection.tiers) > 1 and not self._dense_only(intent, selection, store):
+        if store.keys.exact and not self._dense_only(intent, selection, store):
             return self._best_by_tier(intent, vector, k, catalog, store, selection)
         scores, rows = np.empty(0, np.float32), np.empty(0, np.int64)
         for tier in selection.tiers:
@@ -172,7 +172,10 @@ class Scorer:
         return scores, rows
 
     def _best_by_tier(self, intent, vector, k, catalog, store, selection) -> tuple[np.ndarray, np.ndarray]:
-        """As :meth:`rank` does tier after tier, with every allowed title of a flat store scored once."""
+        """The best ``k`` (scores, rows) of a flat store, tier after tier, every allowed title scored once.
+
+        One scan over every key, as FAISS's flat search does; a title's parts do not depend on its tier.
+        """
         masks = [np.ones(len(catalog), dtype=bool) if tier is None else tier for tier in selection.tiers]
         rows = np.flatnonzero(np.logical_or.reduce(masks))
         dense = product(store.keys.matrix(), vector)[rows]
@@ -192,10 +195,7 @@ class Scorer:
             found = store.keys.search(vector[None], k, allowed)
             return found.scores[0], found.rows[0]
         rows = store.candidates(vector + self.like_vector(intent, store)[0] if intent.like else vector, k, allowed)
-        if store.keys.exact:  # one scan over every key, as FAISS's flat search does
-            dense = product(store.keys.matrix(), vector)[rows]
-        else:  # each candidate rescored exactly from its embedding
-            dense = self.dense(vector[None], store, rows)[:, 0]
+        dense = self.dense(vector[None], store, rows)[:, 0]  # each candidate rescored exactly from its embedding
         total = self.parts(intent, dense, rows, catalog, store, selection.genre_share).total()
         best = top_positions(total, k)
         return total[best].astype(np.float32), rows[best]

@@ -63,11 +63,5 @@ def read_spanish_years(text: str, intents, ignore: frozenset[str]) -> str:
         years = (int(match.group(1)), int(match.group(1)))
     else:
         return text
-    intents.years = years
-    low, high = years
-    if low is not None and high is not None and (high - low == 9 and low % 10 == 0 or high == low):
-        shown = f"{low}s" if high != low else str(low)
-    else:
-        shown = f"{low if low is not None else '…'}–{high if high is not None else '…'}"
-    intents.add("years", f"years: {shown}, from '{match.group(0).strip()}'")
+    intents.add_years(years, match.group(0))
     return " ".join(text.replace(match.group(0), " ", 1).split())

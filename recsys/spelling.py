@@ -46,8 +46,14 @@ class Speller:
         self.language = language
 
     def known(self, word: str) -> bool:
-        """Whether a word is in the vocabulary or is an English word (then it is never corrected)."""
-        return word in self.counts or word in self.preferred or zipf_frequency(word, self.language) >= ENGLISH_WORD
+        """Whether a word is in the vocabulary or is an English word (then it is never corrected).
+
+        A word one edit from a preferred word must be more common to count as English: "crie" is "crime".
+        """
+        if word in self.counts or word in self.preferred:
+            return True
+        near = process.extractOne(word, self.preferred, scorer=OSA.distance, score_cutoff=1) is not None
+        return zipf_frequency(word, self.language) >= (ENGLISH_WORD_NEAR_GENRE if near else ENGLISH_WORD)
 
     def correct(self, word: str) -> str | None:
         """The correction of an unknown word, or None when it is known or nothing is close enough.
@@ -55,11 +61,7 @@ class Speller:
         >>> Speller({"horror": 40, "honor": 3, "comedy": 50}, ["horror"]).correct("horor")
         'horror'
         """
-        if len(word) < MIN_LENGTH or not word.isalpha() or word in self.counts or word in self.preferred:
-            return None
-        frequency = zipf_frequency(word, self.language)
-        near_genre = process.extractOne(word, self.preferred, scorer=OSA.distance, score_cutoff=1) is not None
-        if frequency >= (ENGLISH_WORD_NEAR_GENRE if near_genre else ENGLISH_WORD):
+        if len(word) < MIN_LENGTH or not word.isalpha() or self.known(word):
             return None
         edits = 1 if len(word) <= 5 else 2 if len(word) <= 9 else 3
         found = process.extract(word, self.choices, scorer=OSA.distance, score_cutoff=edits + 1, limit=50)
