@@ -36,7 +36,7 @@ from recsys.catalog import Catalog
 from recsys.default import default_model
 from recsys.evaluate import score_runs
 from recsys.query import label_genres
-from recsys.references import fold
+from recsys.text import fold
 
 CATALOGS = {"Netflix": EXTERNAL_DATA / "streaming" / "netflix_titles.csv",
             "Disney+": EXTERNAL_DATA / "streaming" / "disney_plus_titles.csv"}  # fmt: skip

@@ -20,10 +20,10 @@ from typing import NamedTuple
 import numpy as np
 
 from recsys import readers
-from recsys.references import CatalogNames, fold
+from recsys.references import CatalogNames
 from recsys.spanish import read_spanish_years
 from recsys.spelling import Speller
-from recsys.text import strip_accents
+from recsys.text import fold, strip_accents
 from recsys.translate import INSTALL_HINT
 from recsys.vocabulary import (
     ENGLISH,
@@ -323,12 +323,11 @@ class QueryParser:
         return text
 
     def _read_names(self, text: str, intents: Intents, ignore: frozenset[str], lexicon: Lexicon) -> str:
-        """Excluded genres, people, ratings, lengths (English), places and excluded words."""
+        """Excluded genres, people, ratings, lengths, places and excluded words."""
         text = readers.read_negation(text, self.labels_by_genre, intents, ignore, lexicon)
         text = readers.read_people(text, self.names, intents, ignore, lexicon)
         text = readers.read_ratings(text, self.names, intents, ignore, lexicon)
-        if lexicon is ENGLISH:
-            text = readers.read_lengths(text, self.names, intents, ignore)
+        text = readers.read_lengths(text, self.names, intents, ignore, lexicon)
         text = readers.read_places(text, self.names, intents, ignore, lexicon)
         to_english = None if lexicon is ENGLISH else self._english_word
         return readers.read_excluded_words(text, self.names, intents, ignore, lexicon, to_english)

@@ -1,18 +1,21 @@
 """Readers of what a query names in its catalog: spelling, titles, negation, people, places, ratings, lengths.
 
-Each reader takes the query text folded to plain words (``recsys.references.fold``), records what it
+Each reader takes the query text folded to plain words (``recsys.text.fold``), records what it
 understood on an :class:`~recsys.query.Intents` as a :class:`~recsys.query.Reading` the user can drop
 (its key is in ``ignore``: the words then stay plain words), and returns the text without the words it read.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
-from recsys.references import CatalogNames, fold
+from recsys.references import CatalogNames
 from recsys.spelling import Speller
-from recsys.vocabulary import ENGLISH, Lexicon
+from recsys.text import fold
+from recsys.vocabulary import ENGLISH, LEXICONS, Lexicon
 
 MAX_NAME_WORDS = 4
 _RATING = re.compile(
@@ -20,18 +23,6 @@ _RATING = re.compile(
     r"(?:[- ]rated)?(?![\w-])"
 )
 _LETTER_RATING = re.compile(r"\b(?:rated\s+(g|r)|(g|r)[- ]rated)(?![\w-])")
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "an": 1, "a": 1, "half an": 0.5}
-_AMOUNT = r"(\d+(?:\.\d+)?|one|two|three|four|an|a|half an)"
-_UNIT = r"(minutes?|mins?|hours?|hrs?|h)"
-_LENGTH_BOUND = re.compile(
-    rf"\b(under|less than|shorter than|below|at most|no more than|up to|within|over|more than|longer than|"
-    rf"at least|above)\s+{_AMOUNT}\s*{_UNIT}(?:\s+long)?\b"
-)
-_SHORT = re.compile(r"\b(short|quick)\b")
-_RELATIVE = re.compile(r"\b(shorter|longer)\b")
-_LONG = re.compile(r"\b(long|epic length)\b")
-_FEW_SEASONS = re.compile(r"\b(miniseries|mini series|limited series|one season)\b")
-_MANY_SEASONS = re.compile(r"\b(long series|long running|many seasons|several seasons)\b")
 SHORT_MINUTES, LONG_MINUTES = 90, 150
 # Words that may stand between a negation and what it excludes ("not about war", "sin nada de romance")
 NEGATION_FILLERS = ("any", "about", "too", "very", "so", "a", "an", "the", "with", "involving", "de", "nada de",
@@ -185,38 +176,80 @@ def _rated(text: str, phrase: str, ratings: set[str], names: CatalogNames, inten
     return _cut(text, phrase)
 
 
-def read_lengths(text: str, names: CatalogNames, intents, ignore: frozenset[str]) -> str:
+def read_lengths(text: str, names: CatalogNames, intents, ignore: frozenset[str], lexicon: Lexicon = ENGLISH) -> str:
     """Runtimes ("under 90 minutes", "over two hours", "short", "like X but shorter") and seasons ("miniseries")."""
+    patterns = _length_patterns(lexicon.language)
     if names.has_seasons and "seasons" not in ignore:
-        for pattern, bounds, shown in ((_FEW_SEASONS, (None, 1), "1 season"), (_MANY_SEASONS, (3, None), "3+ seasons")):
+        for pattern, bounds, shown in ((patterns.few_seasons, (None, 1), "1 season"),
+                                       (patterns.many_seasons, (3, None), "3+ seasons")):  # fmt: skip
             if match := pattern.search(text):
                 intents.add("seasons", f"length: {shown}, from '{match.group(0)}'")
                 intents.filters.append(names.length_rows("seasons", *bounds))
-                return text if "series" in match.group(0) else _cut(text, match.group(0))
+                kind_words = lexicon.kinds.get("series", ())  # "miniseries" also says the kind: keep it for that
+                return text if any(word in match.group(0) for word in kind_words) else _cut(text, match.group(0))
     if not names.has_runtime or "runtime" in ignore:
         return text
-    match = _RELATIVE.search(text) if intents.like else None  # "like The Irishman but shorter"
+    words, plain = lexicon.lengths, _without_idioms(text, lexicon.lengths.idioms)
+    match = patterns.relative.search(plain) if intents.like else None  # "like The Irishman but shorter"
     referenced = names.catalog.frame["runtime"].iloc[intents.like].dropna().tolist() if match else []  # series: none
     if match and referenced:
-        shorter = match.group(1) == "shorter"
+        shorter = match.group(1) is not None
         bounds = (None, min(referenced) - 1) if shorter else (max(referenced) + 1, None)
         shown = f"{'at most' if shorter else 'at least'} {bounds[1] if shorter else bounds[0]} minutes"
-    elif match := _LENGTH_BOUND.search(text):
-        amount = _NUMBER_WORDS.get(match.group(2)) or float(match.group(2))
-        minutes = amount * 60 if match.group(3).startswith("h") else amount
-        upper = match.group(1) in ("under", "less than", "shorter than", "below", "at most", "no more than", "up to",
-                                   "within")  # fmt: skip
+    elif match := patterns.bound.search(plain):
+        bound, amount, unit, half = match.groups()
+        amount = words.numbers.get(amount) or float(amount)
+        minutes = (amount + 0.5 * bool(half)) * (60 if unit in words.hours else 1)
+        upper = bound in words.under
         bounds = (None, minutes) if upper else (minutes, None)
         shown = f"{'at most' if upper else 'at least'} {minutes:g} minutes"
-    elif match := _SHORT.search(text):
+    elif match := patterns.short.search(plain):
         bounds, shown = (None, SHORT_MINUTES), f"at most {SHORT_MINUTES} minutes"
-    elif match := _LONG.search(text):
+    elif match := patterns.long.search(plain):
         bounds, shown = (LONG_MINUTES, None), f"at least {LONG_MINUTES} minutes"
     else:
         return text
     intents.add("runtime", f"runtime: {shown}, from '{match.group(0)}'")
     intents.filters.append(names.length_rows("runtime", *bounds) | ~names.length_rows("runtime", None, None))
-    return _cut(text, match.group(0))
+    return " ".join((text[: match.start()] + text[match.end() :]).split())
+
+
+class _LengthPatterns(NamedTuple):
+    bound: re.Pattern  # groups: the bound phrase, the amount, the unit, "and a half"
+    short: re.Pattern
+    long: re.Pattern
+    relative: re.Pattern  # group 1: shorter; group 2: longer
+    few_seasons: re.Pattern
+    many_seasons: re.Pattern
+
+
+@functools.cache
+def _length_patterns(language: str) -> _LengthPatterns:
+    """One language's length phrases as patterns over folded query text."""
+    words = LEXICONS[language].lengths
+
+    def any_of(phrases) -> str:
+        return "|".join(map(re.escape, sorted(phrases, key=len, reverse=True)))
+
+    def standing(phrases) -> re.Pattern:
+        return re.compile(rf"(?<![\w-])(?:{any_of(phrases)})(?![\w-])")
+
+    amount = rf"{any_of(words.numbers)}|\d+"
+    after = rf"(?:\s+(?:{any_of(words.after)}))?" if words.after else ""
+    bound = re.compile(
+        rf"(?<![\w-])({any_of(words.under + words.over)})\s+({amount})\s*({any_of(words.minutes + words.hours)})"
+        rf"(?:\s+({any_of(words.half)}))?{after}(?![\w-])"
+    )
+    relative = re.compile(rf"(?<![\w-])(?:({any_of(words.shorter)})|({any_of(words.longer)}))(?![\w-])")
+    return _LengthPatterns(bound, standing(words.short), standing(words.long), relative,
+                           standing(words.few_seasons), standing(words.many_seasons))  # fmt: skip
+
+
+def _without_idioms(text: str, idioms: tuple[str, ...]) -> str:
+    """The text with each idiom's letters blanked ("a lo largo de" is no length), positions kept."""
+    for idiom in idioms:
+        text = re.sub(rf"(?<![\w-]){re.escape(idiom)}(?![\w-])", lambda found: "_" * len(found.group(0)), text)
+    return text
 
 
 def _has(text: str, phrase: str) -> bool:

@@ -1,15 +1,13 @@
 """What a query can name in one catalog: its people, titles, countries, languages, ratings and lengths.
 
 :class:`CatalogNames` is built once per catalog and answers lookups from query text folded to plain
-lowercase ASCII (``fold``): which people a phrase names (full names, or a single name when one person
+lowercase ASCII (``recsys.text.fold``): which people a phrase names (full names, or a single name when one person
 holds it), which title a reference points at, and which rows have a country, a language, a maturity
 rating or a runtime. Nothing here knows one catalog from another: every list comes from the catalog.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from functools import cached_property
@@ -19,21 +17,12 @@ from rapidfuzz import fuzz, process
 from wordfreq import zipf_frequency
 
 from recsys.catalog import Catalog
+from recsys.text import fold
 from recsys.vocabulary import COUNTRY_ALIASES, LEXICONS, PLACE_WORDS
 
 COMMON_WORD = 4.0  # a name part at least this frequent in English ("will", "young") never names a person alone
 TITLE_MATCH = 90  # rapidfuzz ratio a misspelt title reference must reach
 MAX_TITLE_WORDS = 10
-
-
-def fold(text: str) -> str:
-    """Lowercase ASCII words separated by single spaces ("Agnès Varda" → "agnes varda").
-
-    >>> fold("Agnès  Varda"), fold("Amélie (2001)!"), fold("Spider-Man: No Way Home")
-    ('agnes varda', 'amelie 2001', 'spider man no way home')
-    """
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().replace("'", "")
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
 
 class Person:

@@ -18,7 +18,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from wordfreq import zipf_frequency
 
-from recsys.references import CatalogNames, fold
+from recsys.references import CatalogNames
+from recsys.text import fold
 from recsys.vocabulary import GENRE_SYNONYMS, KIND_QUERY_WORDS, PLACE_WORDS
 
 MIN_LENGTH = 4  # shorter words are left alone: too many real words lie one edit away

@@ -31,3 +31,13 @@ def strip_accents(text: str) -> str:
     'Agnes Varda, Amelie'
     """
     return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
+
+
+def fold(text: str) -> str:
+    """Lowercase ASCII words separated by single spaces ("Agnès Varda" → "agnes varda").
+
+    >>> fold("Agnès  Varda"), fold("Amélie (2001)!"), fold("Spider-Man: No Way Home")
+    ('agnes varda', 'amelie 2001', 'spider man no way home')
+    """
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().replace("'", "")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())

@@ -1,9 +1,10 @@
 """Spanish to English with Apertium, offline: the words of a Spanish query reach the English-trained encoder.
 
 Apertium's Spanish–English pair is the Debian package ``apertium-en-es``. Its pipeline (the ``spa-eng``
-mode: morphology, tagger, transfer, generation) is started once and kept running in null-flush mode, so
-each query costs about a millisecond rather than a process start. Without the package the translator is
-unavailable and queries keep their Spanish words (query understanding still reads genres, years, people).
+mode: morphology, tagger, transfer, generation; ``eng-spa`` the other way) is started once and kept running
+in null-flush mode, so each query costs about a millisecond rather than a process start. Without the package
+the translator is unavailable and queries keep their Spanish words (query understanding still reads genres,
+years, people).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 from pathlib import Path
 
 MODES = (Path("/usr/share/apertium/modes"), Path("/usr/local/share/apertium/modes"))
-PAIR = "spa-eng"
+QUERY_PAIR = "spa-eng"  # what queries need: Spanish to English
 INSTALL_HINT = "install the Debian package apertium-en-es"
 _SPECIAL = re.compile(r"([\^$@/<>{}\[\]\\*])")  # characters Apertium's stream format reserves
 _ESCAPED = re.compile(r"\\(.)")
@@ -40,15 +41,15 @@ class Translator:
         self._lock = threading.Lock()
 
     @classmethod
-    def find(cls) -> Translator | None:
-        """The Spanish–English translator, or None when Apertium's pair is not installed."""
-        mode = next((folder / f"{PAIR}.mode" for folder in MODES if (folder / f"{PAIR}.mode").is_file()), None)
+    def find(cls, pair: str = QUERY_PAIR) -> Translator | None:
+        """The translator of an Apertium mode ("spa-eng", "eng-spa"), or None when it is not installed."""
+        mode = next((folder / f"{pair}.mode" for folder in MODES if (folder / f"{pair}.mode").is_file()), None)
         if mode is None or shutil.which("lt-proc") is None:
             return None
         return cls(mode)
 
     def translate(self, text: str) -> str:
-        """The English of a Spanish text ("películas de terror" → "Films of terror").
+        """The translation of a text (spa-eng: "películas de terror" → "Films of terror").
 
         Raises
         ------

@@ -8,7 +8,7 @@ explanations (``recsys.words``) read them from here.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bm25s.stopwords import STOPWORDS_EN
@@ -134,6 +134,41 @@ CAST_PHRASES = ("starring", "featuring", "with actor", "with actress", "actor", 
 
 
 @dataclass(frozen=True)
+class LengthWords:
+    """How one language asks for a runtime or a number of seasons ("under two hours", "miniseries").
+
+    Phrases are lowercase; the Spanish ones are also read without their accents.
+    """
+
+    under: tuple[str, ...]  # before an amount: at most ("under 90 minutes")
+    over: tuple[str, ...]  # before an amount: at least ("over two hours")
+    numbers: dict[str, float]  # amounts written as words ("two" → 2, "half an" → 0.5)
+    minutes: tuple[str, ...]
+    hours: tuple[str, ...]
+    half: tuple[str, ...]  # after the unit, half of it more ("dos horas y media")
+    after: tuple[str, ...]  # may follow the unit ("two hours long")
+    short: tuple[str, ...]  # at most SHORT_MINUTES ("short")
+    long: tuple[str, ...]  # at least LONG_MINUTES ("long")
+    shorter: tuple[str, ...]  # "like X but shorter"
+    longer: tuple[str, ...]
+    idioms: tuple[str, ...]  # phrases whose length words are no length ("a lo largo de": throughout)
+    few_seasons: tuple[str, ...]  # a season at most ("miniseries")
+    many_seasons: tuple[str, ...]  # three seasons or more
+
+
+ENGLISH_LENGTHS = LengthWords(
+    under=("under", "less than", "shorter than", "below", "at most", "no more than", "up to", "within"),
+    over=("over", "more than", "longer than", "at least", "above"),
+    numbers={"one": 1, "two": 2, "three": 3, "four": 4, "an": 1, "a": 1, "half an": 0.5},
+    minutes=("minutes", "minute", "mins", "min"), hours=("hours", "hour", "hrs", "hr", "h"),
+    half=("and a half",), after=("long",), short=("short", "quick"), long=("long", "epic length"),
+    shorter=("shorter",), longer=("longer",), idioms=("long ago", "long time", "all day long", "life long"),
+    few_seasons=("miniseries", "mini series", "limited series", "one season"),
+    many_seasons=("long series", "long running", "many seasons", "several seasons"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """The words of one language that query understanding reads (``recsys.query``, ``recsys.readers``).
 
@@ -154,6 +189,7 @@ class Lexicon:
     places: dict[str, tuple[str, str]]  # place word → (country, language), as PLACE_WORDS
     maturity: dict[str, frozenset[str]]  # phrase → the ratings that fit it
     decades: dict[str, int]  # "eighties" / "ochenta" → 1980
+    lengths: LengthWords
 
 
 ENGLISH = Lexicon(
@@ -162,8 +198,19 @@ ENGLISH = Lexicon(
     MATURITY_PHRASES,
     {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960, "seventies": 1970,
      "eighties": 1980, "nineties": 1990},
+    ENGLISH_LENGTHS,
 )  # fmt: skip
 _AUDIENCES = {"kids": KIDS_RATINGS, "teens": MATURITY_PHRASES["for teens"], "adults": MATURITY_PHRASES["for adults"]}
+
+
+def both(phrases) -> tuple[str, ...]:
+    """Each phrase, then its form without accents ("acción", "accion")."""
+    return tuple(dict.fromkeys(form for phrase in phrases for form in (phrase, strip_accents(phrase))))
+
+
+def keyed(mapping: dict) -> dict:
+    """The mapping with each key also without its accents."""
+    return {form: value for key, value in mapping.items() for form in (key, strip_accents(key))}
 
 
 def _spanish() -> Lexicon:
@@ -172,13 +219,6 @@ def _spanish() -> Lexicon:
     Every phrase is also read without its accents: people often type "pelicula", "accion".
     """
     data = json.loads((Path(__file__).parent / "data" / "lexicon-es.json").read_text(encoding="utf-8"))
-
-    def both(phrases) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(form for phrase in phrases for form in (phrase, strip_accents(phrase))))
-
-    def keyed(mapping: dict) -> dict:
-        return {form: value for key, value in mapping.items() for form in (key, strip_accents(key))}
-
     return Lexicon(
         "es",
         {genre: tuple(sorted(both(words), key=len, reverse=True)) for genre, words in data["genres"].items()},
@@ -193,7 +233,14 @@ def _spanish() -> Lexicon:
         keyed({word: PLACE_WORDS[key] for word, key in data["places"].items()}),
         keyed({phrase: _AUDIENCES[audience] for phrase, audience in data["maturity"].items()}),
         keyed({word: int(year) for word, year in data["decade_words"].items()}),
+        _length_words(data["lengths"]),
     )
+
+
+def _length_words(data: dict) -> LengthWords:
+    """The lexicon's ``lengths`` section, each phrase also without its accents."""
+    phrases = {field: both(data.get(field, ())) for field in LengthWords.__annotations__}
+    return replace(LengthWords(**phrases), numbers={word: float(n) for word, n in keyed(data["numbers"]).items()})
 
 
 SPANISH = _spanish()

@@ -110,7 +110,7 @@ def crosscheck_people(frame, exports: list[Path]) -> dict:
     the export's.
     """
     from recsys import load_catalog
-    from recsys.references import fold
+    from recsys.text import fold
 
     by_title: dict[str, list] = {}
     for export in exports:

@@ -204,3 +204,16 @@ def test_every_app_message_has_its_spanish_and_the_app_switches_to_it(app):
     chips = [button.label for button in app.button if button.key.startswith("drop-")]
     assert "✕ género: Terror, de 'de terror'" in chips and "✕ años: 1980s, de 'de los 80'" in chips
     assert any(c.value.startswith("10 resultados en") for c in app.caption)
+    app.text_input(key="query").input("¿¿!!??").run()  # the engine's message, in Spanish
+    assert app.error and app.error[0].value.startswith("la búsqueda no tiene nada que buscar")
+
+
+def test_the_engine_notes_and_stages_the_app_shows_have_their_spanish():
+    from recsys.app.messages import SPANISH, both_languages
+    from recsys.query import QueryParser
+
+    note = QueryParser(["Drama"], ["movie"], translator=lambda: None).parse("un viaje largo", language="es").notes
+    assert note and note[0] in SPANISH  # without Apertium
+    assert both_languages("First start: {stage} ({done:,} of {total:,})", stage="embedding", done=1200, total=1237) == (
+        "First start: embedding (1,200 of 1,237) / Primer arranque: codificando descripciones (1,200 de 1,237)"
+    )

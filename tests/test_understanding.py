@@ -175,3 +175,19 @@ def test_cli_prints_what_was_understood(model, tmp_path, capsys):
     assert '"key": "spelling:horor"' in printed and '"understood"' in printed
     assert main(["search", "comedy", "--model", str(tmp_path / "model"), "--exclude-genre", "Romance"]) == 0
     assert "Big" not in capsys.readouterr().out
+
+
+def test_spanish_lengths_read_as_the_english_ones(model):
+    def runtime_reading(query):
+        return next((r.shown for r in model.understand(query, language="es").readings if r.key == "runtime"), None)
+
+    assert runtime_reading("comedias de menos de 100 minutos").startswith("runtime: at most 100 minutes")
+    assert runtime_reading("drama de menos de una hora y media").startswith("runtime: at most 90 minutes")
+    assert runtime_reading("terror de más de dos horas de duración").startswith("runtime: at least 120 minutes")
+    assert runtime_reading("una película corta").startswith("runtime: at most 90 minutes")
+    assert runtime_reading("un viaje a lo largo de la costa") is None  # "a lo largo de": along, no length
+    short = model.search("comedia de menos de 100 minutos", k=13)
+    assert short and all(model.title(hit.id)["runtime"] <= 100 for hit in short if model.title(hit.id)["runtime"])
+    assert {hit.id for hit in model.search("miniserie o serie larga", k=13)} <= {"a11", "a12"}
+    assert max(model.title(hit.id)["runtime"] for hit in model.search("como Aliens pero más corta", k=13)
+               if model.title(hit.id)["runtime"]) < 137  # fmt: skip

@@ -162,6 +162,27 @@ SPANISH = {
     ),
     "No queries to evaluate.": "No hay búsquedas que evaluar.",
     "genre queries from the catalog's labels": "búsquedas de género de las etiquetas del catálogo",
+    # the engine's words the app shows: stages of long work, query errors, notes
+    "First start: building the default model of recsys's own catalog (about a minute)": (
+        "Primer arranque: construyendo el modelo por defecto del catálogo de recsys (alrededor de un minuto)"
+    ),
+    "First start: {stage} ({done:,} of {total:,})": "Primer arranque: {stage} ({done:,} de {total:,})",
+    "Loading the model…": "Cargando el modelo…",
+    "embedding": "codificando descripciones",
+    "encoding queries": "codificando búsquedas",
+    "indexing": "indexando",
+    "training head": "entrenando el cabezal",
+    "fine-tuning encoder": "ajustando el codificador",
+    "the query is empty: type a few words, a genre or a title": (
+        "la búsqueda está vacía: escribe unas palabras, un género o un título"
+    ),
+    "the query has nothing to search for (no letters or digits): type a few words": (
+        "la búsqueda no tiene nada que buscar (ni letras ni cifras): escribe unas palabras"
+    ),
+    "like at least one title to get recommendations": "marca al menos un título con ♡ para recibir recomendaciones",
+    "no translation (install the Debian package apertium-en-es): the encoder reads the words as typed": (
+        "sin traducción (instala el paquete de Debian apertium-en-es): el codificador lee las palabras tal cual"
+    ),
 }
 
 # The words of the engine's "understood as" lines ("genre: Horror, from 'terror'"), and genre names.
@@ -199,6 +220,15 @@ def t(text: str, **values) -> str:
     """``text`` in the app's language, with its named values filled in."""
     template = SPANISH.get(text, text) if ui_language() == "es" else text
     return template.format(**values) if values else template
+
+
+def both_languages(text: str, **values) -> str:
+    """English and Spanish together, for what shows before the user can choose a language (the first start).
+
+    Values that are messages themselves (a stage of the work: "embedding") are put in Spanish too.
+    """
+    spanish = {name: SPANISH.get(value, value) if isinstance(value, str) else value for name, value in values.items()}
+    return f"{text.format(**values)} / {SPANISH.get(text, text).format(**spanish)}"
 
 
 def reading_line(shown: str) -> str:

@@ -69,13 +69,13 @@ def search_page(model: MovieSearch) -> None:
         hits = model.search(query, k=10, ignore=ignored, language=language, **filters)
         explanations = model.explain_many(query, [hit.id for hit in hits], ignored, language) if hits else []
     except RecsysError as err:
-        st.error(str(err))
+        st.error(t(str(err)))  # the engine's message, in Spanish where the catalog has it
         return
     elapsed = time.perf_counter() - started
     understood = model.understand(query, ignored, language)
     understood_chips(understood.readings)
     for note in understood.notes:
-        st.caption(t("Note: {note}", note=note))
+        st.caption(t("Note: {note}", note=t(note)))
     st.caption(t("{count} results in {ms} ms", count=len(hits), ms=f"{1000 * elapsed:.0f}"))
     if not hits:
         st.warning(t("No title matches these filters."))
@@ -212,7 +212,7 @@ def catalog_page(model: MovieSearch) -> None:
     for row, reason in catalog.skipped[:20]:
         st.warning(t("Row {row} skipped: {reason}", row=row, reason=reason))
     for note in catalog.notes[:20]:
-        st.caption(t("Note: {note}", note=note))
+        st.caption(t("Note: {note}", note=t(note)))
     st.dataframe(catalog.frame.head(50), width="stretch", hide_index=True)
     running = "index_job" in st.session_state and st.session_state.index_job.snapshot().status == "running"
     if st.button(t("Index this catalog"), type="primary", key="index_catalog", disabled=running):
@@ -290,7 +290,7 @@ def evaluate_page(model: MovieSearch) -> None:
         with st.spinner(t("Running the three systems…")):
             scores = compare_systems(model, queries)
     except RecsysError as err:
-        st.error(str(err))
+        st.error(t(str(err)))  # the engine's message, in Spanish where the catalog has it
         return
     st.write(t("{count} queries ({what}).", count=len(queries), what=what))
     table = pd.DataFrame(scores).T.rename_axis("system").reset_index()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recsys import MovieSearch
+from recsys.app.messages import both_languages
 from recsys.default import default_model, recsys_home
 
 UPLOAD_LIMIT_MB = 50  # .streamlit/config.toml sets the same server.maxUploadSize
@@ -18,17 +19,19 @@ def models_dir():
 @st.cache_resource(show_spinner=False)
 def default_path() -> str:
     """The default model's directory; the first start builds it, with a progress bar."""
-    bar = st.progress(0.0, text="First start: building the default model of recsys's own catalog (about a minute)")
+    bar = st.progress(0.0, text=both_languages("First start: building the default model of recsys's own catalog "
+                                               "(about a minute)"))  # fmt: skip
 
     def report(stage: str, done: int, total: int, figures: dict) -> None:
-        bar.progress(min(done / total, 1.0) if total else 0.0, text=f"First start: {stage} ({done:,} of {total:,})")
+        text = both_languages("First start: {stage} ({done:,} of {total:,})", stage=stage, done=done, total=total)
+        bar.progress(min(done / total, 1.0) if total else 0.0, text=text)
 
     path = default_model(progress=report)
     bar.empty()
     return str(path)
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+@st.cache_resource(show_spinner=both_languages("Loading the model…"), max_entries=4)
 def load_model(path: str) -> MovieSearch:
     """A model directory, loaded once and shared by every session."""
     return MovieSearch.load(path)

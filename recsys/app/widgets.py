@@ -194,10 +194,10 @@ def job_bar(job: BackgroundJob, doing: str) -> JobState:
     state = job.snapshot()
     fraction = min(state.done / state.total, 1.0) if state.total else 0.0
     if state.status == "running":
-        st.progress(fraction, text=t("{stage}: {done:,} of {total:,}", stage=state.stage, done=state.done,
+        st.progress(fraction, text=t("{stage}: {done:,} of {total:,}", stage=t(state.stage), done=state.done,
                                      total=state.total))  # fmt: skip
     else:
-        st.progress(1.0, text=t("{stage}: stopped after {done:,} of {total:,}", stage=state.stage, done=state.done,
+        st.progress(1.0, text=t("{stage}: stopped after {done:,} of {total:,}", stage=t(state.stage), done=state.done,
                                 total=state.total))  # fmt: skip
     if state.validation:
         epoch, validation = t("epoch"), t("validation nDCG@10")
