@@ -109,9 +109,9 @@ def read_people(text: str, names: CatalogNames, intents, ignore: frozenset[str],
     words = text.split()
     start = 0
     while start < len(words):
+        role, cue = _role(words[:start], lexicon)
         for size in range(min(MAX_NAME_WORDS, len(words) - start), 0, -1):
             phrase = " ".join(words[start : start + size])
-            role, cue = _role(words[:start], lexicon)
             person = names.person(phrase, role)
             if person is None or f"person:{person.name}" in ignore:
                 continue

@@ -14,10 +14,12 @@ import shlex
 import shutil
 import subprocess
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 MODES = (Path("/usr/share/apertium/modes"), Path("/usr/local/share/apertium/modes"))
 QUERY_PAIR = "spa-eng"  # what queries need: Spanish to English
+CACHED = 4096  # translations kept per translator
 INSTALL_HINT = "install the Debian package apertium-en-es"
 _SPECIAL = re.compile(r"([\^$@/<>{}\[\]\\*])")  # characters Apertium's stream format reserves
 _ESCAPED = re.compile(r"\\(.)")
@@ -39,6 +41,7 @@ class Translator:
             ["bash", "-c", command], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, str] = OrderedDict()  # the last CACHED translations, newest last
 
     @classmethod
     def find(cls, pair: str = QUERY_PAIR) -> Translator | None:
@@ -51,12 +54,18 @@ class Translator:
     def translate(self, text: str) -> str:
         """The translation of a text (spa-eng: "películas de terror" → "Films of terror").
 
+        The last ``CACHED`` translations are kept: a query is read again by each page that shows it, and
+        explanations translate its words one by one.
+
         Raises
         ------
         OSError
             If the pipeline stopped.
         """
         with self._lock:
+            if text in self._recent:
+                self._recent.move_to_end(text)
+                return self._recent[text]
             self._process.stdin.write(_SPECIAL.sub(r"\\\1", text).encode() + b"\n\0")  # a line end flushes it
             self._process.stdin.flush()
             output = b""
@@ -65,7 +74,11 @@ class Translator:
                 if not chunk:
                     raise OSError("the Apertium pipeline stopped")
                 output += chunk
-        return " ".join(_ESCAPED.sub(r"\1", output[:-1].decode()).replace("*", "").split())
+            translation = " ".join(_ESCAPED.sub(r"\1", output[:-1].decode()).replace("*", "").split())
+            self._recent[text] = translation
+            if len(self._recent) > CACHED:
+                self._recent.popitem(last=False)
+        return translation
 
     def close(self) -> None:
         """Stop the pipeline."""
