@@ -1,6 +1,6 @@
 """Retrieval quality across catalogs: BM25, sentence-transformers + FAISS, recsys untrained and trained.
 
-    python -m benchmarks.quality [--json results.json] [--epochs 20]
+    python -m benchmarks.quality [--json results.json] [--epochs 20] [--seeds 0 1 2]
 
 For each direction (train on Netflix, evaluate on Disney+; and the reverse) the evaluation catalog is
 indexed from title + description only: its genre labels are removed before indexing and serve as the
@@ -8,7 +8,8 @@ ground truth. Query sets, made from the evaluation catalog's labels:
 - genre: each genre label with at least 10 titles, as its own words ("Action-Adventure" → "action adventure");
 - genre combination: two canonical genres both present in at least 10 titles ("romantic comedy");
 - keyword: everyday words for a genre, fixed below, never used in training ("spaceships" → Science Fiction).
-recsys trained is `recsys train` on the training catalog, starting from the shipped model.
+recsys trained is `recsys train` on the training catalog, starting from the shipped model, once per seed;
+each query family's nDCG@10 over the better baseline's is reported per seed, with mean, spread and worst.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import json
 import re
 import time
+from dataclasses import asdict
 
 import bm25s
 import numpy as np
@@ -42,6 +44,7 @@ KEYWORD_QUERIES = {
     "epic journeys": "Adventure", "long ago in the past": "History", "athletes and competitions": "Sport",
 }  # fmt: skip
 SKIP_LABELS = {"movies", "tv shows", "series"}
+BASELINES = ("BM25 (bm25s)", "sentence-transformers + FAISS")
 
 
 def query_sets(catalog: Catalog) -> dict[str, list[tuple[str, list[str]]]]:
@@ -122,39 +125,53 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (each trains once)")
     args = parser.parse_args()
     st, encoder = sentence_transformer(), TextEncoder.pretrained()
     shipped = MovieSearch.load(default_model(progress=True))
-    report = {"machine": machine(), "directions": {}}
+    report = {"machine": machine(), "seeds": args.seeds, "directions": {}}
     for train_name, eval_name in [("Netflix", "Disney+"), ("Disney+", "Netflix")]:
-        started = time.perf_counter()
-        trained = train(MovieSearch.build(load_catalog(CATALOGS[train_name]), base=shipped),
-                        TrainConfig(epochs=args.epochs), init=shipped)  # fmt: skip
-        train_seconds = time.perf_counter() - started
         labelled = load_catalog(CATALOGS[eval_name])
         sets = query_sets(labelled)
         catalog = without_labels(labelled)
         documents, ids = catalog.documents(), np.array(catalog.ids)
-        untrained = MovieSearch.build(catalog, encoder=encoder)
-        retrained = MovieSearch.build(catalog, base=trained)
-
         systems = {"BM25 (bm25s)": bm25_ranker(documents, ids),
                    "sentence-transformers + FAISS": st_ranker(st, documents, ids),
-                   "recsys untrained": engine_ranker(untrained),
-                   "recsys trained": engine_ranker(retrained)}  # fmt: skip
+                   "recsys untrained": engine_ranker(MovieSearch.build(catalog, encoder=encoder))}  # fmt: skip
         results = evaluate_systems(systems, sets)
-        best_baseline = max(results[b]["all"]["ndcg@10"] for b in list(systems)[:2])
-        report["directions"][f"{train_name} → {eval_name}"] = {
+        per_seed = {}
+        for seed in args.seeds:
+            started = time.perf_counter()
+            trained = train(MovieSearch.build(load_catalog(CATALOGS[train_name]), base=shipped),
+                            TrainConfig(epochs=args.epochs, seed=seed), init=shipped)  # fmt: skip
+            train_seconds = time.perf_counter() - started
+            scores = evaluate_systems({"x": engine_ranker(MovieSearch.build(catalog, base=trained))}, sets)["x"]
+            results[f"recsys trained, seed {seed}"] = scores
+            per_seed[seed] = {"train_seconds": round(train_seconds, 1),
+                              "training": {k: v for k, v in trained.metrics.items() if k in ("chosen", "seconds")},
+                              "settings": asdict(trained.scorer.settings)}  # fmt: skip
+        direction = f"{train_name} → {eval_name}"
+        report["directions"][direction] = {
             "queries": {name: len(queries) for name, queries in sets.items()},
             "results": results,
-            "trained_over_best_baseline_ndcg@10": round(results["recsys trained"]["all"]["ndcg@10"] / best_baseline, 3),
-            "train_seconds": round(train_seconds, 1),
-            "training": {k: v for k, v in trained.metrics.items() if k in ("validation", "chosen", "seconds")},
-        }  # fmt: skip
-        print(json.dumps(report["directions"][f"{train_name} → {eval_name}"], indent=1), flush=True)
+            "trained over best baseline, nDCG@10": seed_ratios(results, [*sets, "all"], args.seeds),
+            "seeds": per_seed,
+        }
+        print(json.dumps(report["directions"][direction], indent=1), flush=True)
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(report, handle, indent=2, ensure_ascii=False)
+
+
+def seed_ratios(results: dict, families: list[str], seeds: list[int]) -> dict:
+    """Per query family, each seed's nDCG@10 over the better baseline's, and their mean, spread and worst."""
+    found = {}
+    for family in families:
+        best = max(results[name][family]["ndcg@10"] for name in BASELINES)
+        ratios = [round(results[f"recsys trained, seed {seed}"][family]["ndcg@10"] / best, 3) for seed in seeds]
+        found[family] = {"per seed": ratios, "mean": round(float(np.mean(ratios)), 3),
+                         "spread": round(max(ratios) - min(ratios), 3), "worst": min(ratios)}  # fmt: skip
+    return found
 
 
 if __name__ == "__main__":

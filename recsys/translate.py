@@ -80,6 +80,11 @@ class Translator:
                 self._recent.popitem(last=False)
         return translation
 
+    def forget(self) -> None:
+        """Drop the translations kept so far (the next ones are made afresh, as a new query's are)."""
+        with self._lock:
+            self._recent.clear()
+
     def close(self) -> None:
         """Stop the pipeline."""
         self._process.terminate()
