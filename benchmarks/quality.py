@@ -102,18 +102,15 @@ def evaluate_systems(systems: dict, sets: dict, apart: dict | None = None) -> di
     for name, rank in systems.items():
         results[name] = {}
         everything_relevant, everything_ranked = {}, {}
-        for set_name, queries in sets.items():
+        for set_name, queries in {**sets, **(apart or {})}.items():
             ranked = rank([q for q, _ in queries])
             relevant = {f"{set_name}:{i}": rel for i, (_, rel) in enumerate(queries)}
             run = {f"{set_name}:{i}": r for i, r in enumerate(ranked)}
             results[name][set_name] = score_runs(relevant, run)
-            everything_relevant.update(relevant)
-            everything_ranked.update(run)
+            if set_name in sets:
+                everything_relevant.update(relevant)
+                everything_ranked.update(run)
         results[name]["all"] = score_runs(everything_relevant, everything_ranked)
-        for set_name, queries in (apart or {}).items():
-            ranked = rank([q for q, _ in queries])
-            results[name][set_name] = score_runs({str(i): rel for i, (_, rel) in enumerate(queries)},
-                                                 {str(i): r for i, r in enumerate(ranked)})  # fmt: skip
     return results
 
 

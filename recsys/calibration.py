@@ -79,9 +79,18 @@ def best_on_validation(
 
     The smallest weight of ``grid`` that scores within ``CHOICE_TOLERANCE`` of the best.
     """
-    results = {str(w): round(queries.ndcg(base + w * term, rows), 4) for w in grid}
-    best = max(results.values())
-    return min(w for w in grid if results[str(w)] >= best - CHOICE_TOLERANCE), results
+    results = {str(w): round(queries.ndcg(base + w * term, rows), 4) for w in sorted(grid)}
+    return float(simplest_within_noise(results)), results
+
+
+def simplest_within_noise(scores: dict[str, float]) -> str:
+    """The first key (the simplest choice, as they are listed) that scores within ``CHOICE_TOLERANCE`` of the best.
+
+    >>> simplest_within_noise({"0.0": 0.6149, "0.1": 0.648, "0.2": 0.6588, "0.3": 0.6601})
+    '0.2'
+    """
+    best = max(scores.values())
+    return next(key for key, score in scores.items() if score >= best - CHOICE_TOLERANCE)
 
 
 def choose_predicted_boosts(

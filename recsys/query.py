@@ -129,7 +129,7 @@ def _as_typed(text: str, query: str) -> str:
     The whole query when nothing was read out of it (its punctuation and capitals help the translation:
     "Tokio", sentence ends); otherwise each word in its typed case ("chicago" → "Chicago").
     """
-    if text == " ".join(_plain(query).split()):
+    if text == _plain(query):
         return " ".join(query.split())
     typed = {word.lower(): word for word in re.findall(r"[\w'-]+", query)}
     return " ".join(typed.get(word, word) for word in text.split())

@@ -1,8 +1,9 @@
 """Readers of what a query names in its catalog: spelling, titles, negation, people, places, ratings, lengths.
 
-Each reader takes the query text folded to plain words (``recsys.text.fold``), records what it
-understood on an :class:`~recsys.query.Intents` as a :class:`~recsys.query.Reading` the user can drop
-(its key is in ``ignore``: the words then stay plain words), and returns the text without the words it read.
+Each reader takes the query text as plain lowercase words (punctuation gone, accents kept; names, titles
+and places are compared folded by ``recsys.text.fold``), records what it understood on an
+:class:`~recsys.query.Intents` as a :class:`~recsys.query.Reading` the user can drop (its key is in
+``ignore``: the words then stay plain words), and returns the text without the words it read.
 """
 
 from __future__ import annotations
@@ -225,7 +226,7 @@ class _LengthPatterns(NamedTuple):
 
 @functools.cache
 def _length_patterns(language: str) -> _LengthPatterns:
-    """One language's length phrases as patterns over folded query text."""
+    """One language's length phrases as patterns over the query text the readers take."""
     words = LEXICONS[language].lengths
 
     def any_of(phrases) -> str:

@@ -47,7 +47,7 @@ def read_spanish_years(text: str, intents, ignore: frozenset[str]) -> str:
         return text
     if match := _RANGE.search(text):
         years = tuple(sorted((int(match.group(1)), int(match.group(2)))))
-    elif bound := next(((pattern.search(text), span) for pattern, span in _BOUNDS if pattern.search(text)), None):
+    elif bound := next(((match, span) for pattern, span in _BOUNDS if (match := pattern.search(text))), None):
         match, span = bound
         years = span(int(match.group(1)))
     elif match := _WORD_DECADE.search(text):

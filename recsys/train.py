@@ -19,12 +19,12 @@ import numpy as np
 import torch
 
 from recsys.calibration import (
-    CHOICE_TOLERANCE,
     GENRE_BOOST,
     LEXICAL_WEIGHTS,
     best_on_validation,
     choose_predicted_boosts,
     fit_genre_readout,
+    simplest_within_noise,
 )
 from recsys.catalog import Catalog
 from recsys.engine import MovieSearch
@@ -85,8 +85,7 @@ def train(
     candidates = {"untrained": (untrained, validate(untrained)), "start": (start, validate(start))}
     trained, history = fit_head(start, training, config, validate, progress)
     candidates["trained"] = (trained, max(h["validation"] for h in history) if history else -1.0)
-    best = max(score for _, score in candidates.values())  # the simplest within noise of the best serves
-    chosen = next(name for name, (_, score) in candidates.items() if score >= best - CHOICE_TOLERANCE)
+    chosen = simplest_within_noise({name: score for name, (_, score) in candidates.items()})  # untrained first
     sources = [(model.store.embeddings[train_rows], model.catalog.frame["genres"].iloc[train_rows])]
     if init is not None:
         sources.append((init.store.embeddings, init.catalog.frame["genres"]))

@@ -8,7 +8,7 @@ explanations (``recsys.words``) read them from here.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from bm25s.stopwords import STOPWORDS_EN
@@ -203,12 +203,17 @@ ENGLISH = Lexicon(
 _AUDIENCES = {"kids": KIDS_RATINGS, "teens": MATURITY_PHRASES["for teens"], "adults": MATURITY_PHRASES["for adults"]}
 
 
-def both(phrases) -> tuple[str, ...]:
+def _unaccented_too(phrases) -> tuple[str, ...]:
     """Each phrase, then its form without accents ("acción", "accion")."""
     return tuple(dict.fromkeys(form for phrase in phrases for form in (phrase, strip_accents(phrase))))
 
 
-def keyed(mapping: dict) -> dict:
+def _longest_first(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """The phrases, longest first (so "sin nada de" is tried before "sin")."""
+    return tuple(sorted(phrases, key=len, reverse=True))
+
+
+def _keys_unaccented_too(mapping: dict) -> dict:
     """The mapping with each key also without its accents."""
     return {form: value for key, value in mapping.items() for form in (key, strip_accents(key))}
 
@@ -221,26 +226,26 @@ def _spanish() -> Lexicon:
     data = json.loads((Path(__file__).parent / "data" / "lexicon-es.json").read_text(encoding="utf-8"))
     return Lexicon(
         "es",
-        {genre: tuple(sorted(both(words), key=len, reverse=True)) for genre, words in data["genres"].items()},
-        frozenset(both(data["ambiguous_genre_words"])),
-        {kind: both(words) for kind, words in data["kinds"].items()},
-        frozenset(both(data["stop_words"])),
-        tuple(sorted(both(data["negation"]), key=len, reverse=True)),
-        tuple(sorted(both(data["reference"]), key=len, reverse=True)),
-        both(data["joining"]),
-        both(data["director_phrases"]),
-        both(data["cast_phrases"]),
-        keyed({word: PLACE_WORDS[key] for word, key in data["places"].items()}),
-        keyed({phrase: _AUDIENCES[audience] for phrase, audience in data["maturity"].items()}),
-        keyed({word: int(year) for word, year in data["decade_words"].items()}),
+        {genre: _longest_first(_unaccented_too(words)) for genre, words in data["genres"].items()},
+        frozenset(_unaccented_too(data["ambiguous_genre_words"])),
+        {kind: _unaccented_too(words) for kind, words in data["kinds"].items()},
+        frozenset(_unaccented_too(data["stop_words"])),
+        _longest_first(_unaccented_too(data["negation"])),
+        _longest_first(_unaccented_too(data["reference"])),
+        _unaccented_too(data["joining"]),
+        _unaccented_too(data["director_phrases"]),
+        _unaccented_too(data["cast_phrases"]),
+        _keys_unaccented_too({word: PLACE_WORDS[key] for word, key in data["places"].items()}),
+        _keys_unaccented_too({phrase: _AUDIENCES[audience] for phrase, audience in data["maturity"].items()}),
+        _keys_unaccented_too({word: int(year) for word, year in data["decade_words"].items()}),
         _length_words(data["lengths"]),
     )
 
 
 def _length_words(data: dict) -> LengthWords:
     """The lexicon's ``lengths`` section, each phrase also without its accents."""
-    phrases = {field: both(data.get(field, ())) for field in LengthWords.__annotations__}
-    return replace(LengthWords(**phrases), numbers={word: float(n) for word, n in keyed(data["numbers"]).items()})
+    phrases = {name: _unaccented_too(data.get(name, ())) for name in LengthWords.__annotations__ if name != "numbers"}
+    return LengthWords(**phrases, numbers={word: float(n) for word, n in _keys_unaccented_too(data["numbers"]).items()})
 
 
 SPANISH = _spanish()
