@@ -266,20 +266,30 @@ def recognise_columns(columns: Iterable[str], source: str) -> dict[str, str]:
     >>> recognise_columns(["show_id", "title", "listed_in", "release_year", "description"], "x.csv")
     {'id': 'show_id', 'title': 'title', 'description': 'description', 'genres': 'listed_in', 'year': 'release_year'}
     """
-    by_key: dict[str, str] = {}
-    for column in columns:
-        by_key.setdefault(re.sub(r"[^a-z]", "", str(column).lower()), column)
-    found = {}
-    for name, aliases in COLUMN_ALIASES.items():
-        match = next((by_key[alias] for alias in aliases if alias in by_key), None)
-        if match is not None:
-            found[name] = match
+    found = match_columns(columns, COLUMN_ALIASES)
     columns = [str(column) for column in columns]
     for required in ("id", "title"):
         if required not in found:
             expected = ", ".join(COLUMN_ALIASES[required])
             message = f"no {required} column (expected one of: {expected}); columns are: {', '.join(columns)}"
             raise CatalogError(source, message + _delimiter_hint(columns))
+    return found
+
+
+def match_columns(columns: Iterable[str], aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Map each name of ``aliases`` to the first column named by one of its aliases, ignoring case and non-letters.
+
+    >>> match_columns(["userId", "Movie_ID", "rating"], {"user": ("userid",), "item": ("movieid", "id")})
+    {'user': 'userId', 'item': 'Movie_ID'}
+    """
+    by_key: dict[str, str] = {}
+    for column in columns:
+        by_key.setdefault(re.sub(r"[^a-z]", "", str(column).lower()), column)
+    found = {}
+    for name, names in aliases.items():
+        match = next((by_key[alias] for alias in names if alias in by_key), None)
+        if match is not None:
+            found[name] = match
     return found
 
 

@@ -36,14 +36,14 @@ def load_catalog(path: str | Path) -> Catalog:
     source = path.name
     if not path.is_file():
         raise CatalogError(str(path), "no such file")
-    raw = _read_table(path, source)
+    raw = read_table(path, source)
     catalog = Catalog.from_frame(raw, source=source)
     tags = path.with_name("tags.csv")
     if path.name == "movies.csv" and tags.is_file():
-        _attach_movielens_tags(catalog, _read_table(tags, tags.name))
+        _attach_movielens_tags(catalog, read_table(tags, tags.name))
     links = path.with_name("links.csv")
     if path.name == "movies.csv" and links.is_file():
-        _attach_movielens_links(catalog, _read_table(links, links.name))
+        _attach_movielens_links(catalog, read_table(links, links.name))
     return catalog
 
 
@@ -61,7 +61,8 @@ def safe_file_name(name: str) -> str:
     return f"{stem[:60]}.{suffix}" if suffix else stem[:60]
 
 
-def _read_table(path: Path, source: str) -> pd.DataFrame:
+def read_table(path: Path, source: str) -> pd.DataFrame:
+    """Read a CSV, TSV, JSON Lines, JSON or Parquet table as text cells; errors name ``source``."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise CatalogError(source, f"unsupported file type {suffix or '(none)'!r}; use {', '.join(SUFFIXES)}")
