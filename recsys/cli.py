@@ -23,6 +23,7 @@ from recsys.errors import QueryError, RecsysError
 from recsys.evaluate import read_jsonl, read_queries, score_runs
 from recsys.files import load_catalog
 from recsys.index import INDEX_TYPES
+from recsys.interactions import LIKE_THRESHOLD, read_interactions
 from recsys.train import TrainConfig, train_catalog
 
 
@@ -90,6 +91,19 @@ def _add_building_commands(commands) -> None:
         metavar="N",
         help="also fine-tune the top N encoder layers (slower; kept only if validation improves)",
     )
+    training.add_argument(
+        "--interactions",
+        metavar="FILE",
+        help="ratings, watches or likes (user, item, optional rating and timestamp columns): recommendations "
+        "then learn from them",
+    )
+    training.add_argument(
+        "--like-threshold",
+        type=float,
+        default=LIKE_THRESHOLD,
+        metavar="X",
+        help=f"ratings at or above this are likes (default: {LIKE_THRESHOLD:g})",
+    )
     training.set_defaults(run=_run_train)
 
 
@@ -116,7 +130,8 @@ def _add_query_commands(commands) -> None:
     explain.set_defaults(run=_run_explain)
 
     recommend = commands.add_parser("recommend", help="titles like the ones you liked, by attention from them")
-    recommend.add_argument("liked", nargs="+", metavar="ID", help="ids of liked titles")
+    recommend.add_argument("liked", nargs="+", metavar="ID", help="ids of liked titles, oldest first")
+    recommend.add_argument("--disliked", nargs="+", default=[], metavar="ID", help="less like these titles")
     _model_option(recommend)
     recommend.add_argument("-k", type=int, default=10, help="number of results (default: 10)")
     recommend.add_argument("--json", action="store_true", help="print JSON only")
@@ -261,6 +276,7 @@ def _print_catalog_report(catalog: Catalog) -> None:
 def _run_train(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     catalog = load_catalog(args.catalog)
+    likes = read_interactions(args.interactions, catalog, args.like_threshold) if args.interactions else None
     init = None if args.init == "none" else MovieSearch.load(_resolve_model(args.init))
     config = TrainConfig(epochs=args.epochs, seed=args.seed, fine_tune_layers=args.fine_tune_layers)
     model = train_catalog(
@@ -271,6 +287,7 @@ def _run_train(args: argparse.Namespace) -> None:
         index=args.index,
         precision=args.precision,
         word_store=WORD_STORE_CHOICES[args.word_store],
+        interactions=likes,
     )
     model.save(args.out)
     validation = ", ".join(f"{name} {score:.4f}" for name, score in model.metrics["validation"].items())
@@ -282,6 +299,8 @@ def _run_train(args: argparse.Namespace) -> None:
     settings = model.scorer.settings
     print(f"  lexical weight {settings.lexical_weight}, genre boost {settings.genre_boost}")
     _print_index(model)
+    if model.taste is not None:
+        _print_taste(model.metrics["taste"]["report"], model.taste.weights)
     if "fine_tune" in model.metrics:
         tuned = model.metrics["fine_tune"]
         kept = "kept" if tuned["validation_after"] > tuned["validation_before"] else "not kept"
@@ -359,17 +378,40 @@ def _run_remove(args: argparse.Namespace) -> None:
           f"{len(model.catalog)} left")  # fmt: skip
 
 
+def _print_taste(report: dict, weights: dict[str, float]) -> None:
+    print(
+        f"  likes: {report['likes']} from {report['users']} users on {report['titles liked']} titles "
+        f"({report['file']}, matched by {report['matched by']})"
+    )
+    if report["rows of items not in the catalog"]:
+        items = report["items not in the catalog"]
+        print(
+            f"  note: {report['rows of items not in the catalog']} rows name {items} item{'s' * (items != 1)} "
+            "not in the catalog; they were left out"
+        )
+    print("  recommendation parts: " + ", ".join(f"{name} {weight:g}" for name, weight in weights.items()))
+
+
 def _run_recommend(args: argparse.Namespace) -> None:
     model = MovieSearch.load(_resolve_model(args.model))
-    found = model.recommend(args.liked, k=args.k)
+    found = model.recommend(args.liked, k=args.k, disliked_ids=args.disliked)
     if args.json:
-        print(json.dumps({"liked": args.liked, "results": [r._asdict() for r in found]}, ensure_ascii=False))
+        results = [
+            {**r._asdict(), "drawn_by": [dict(zip(("id", "title", "weight"), d, strict=True)) for d in r.drawn_by],
+             "parts": dict(r.parts)}
+            for r in found
+        ]  # fmt: skip
+        print(json.dumps({"liked": args.liked, "disliked": args.disliked, "results": results}, ensure_ascii=False))
         return
     _print_hits(found)
     width = max((len(r.title) for r in found), default=0)
     print("\nwhy:")
     for rank, item in enumerate(found, start=1):
-        print(f"{rank:>3}. {item.title:<{width}}  because you liked {item.because}")
+        if item.drawn_by:
+            because = ", ".join(f"{title} ({weight:.2f})" for _, title, weight in item.drawn_by)
+        else:
+            because = item.because
+        print(f"{rank:>3}. {item.title:<{width}}  because you liked {because}")
 
 
 def _run_explain(args: argparse.Namespace) -> None:

@@ -25,6 +25,7 @@ from recsys.references import CatalogNames
 from recsys.scoring import Scorer, SearchSettings
 from recsys.spelling import Speller, preferred_words, spelling_vocabulary
 from recsys.store import TitleStore
+from recsys.taste import Taste
 from recsys.tokenizer import Tokenizer
 from recsys.transformer import Encoder, EncoderConfig
 from recsys.translate import align, shared_translator
@@ -56,6 +57,8 @@ class Recommendation(NamedTuple):
     weight: float
     because_id: str
     because: str
+    drawn_by: tuple = ()  # (id, title, weight) of the past likes that drew it most, by the history model's weights
+    parts: tuple = ()  # (name, weighted value) of each part of the score, for a model trained with likes
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +86,7 @@ class MovieSearch:
     scorer: Scorer
     store: TitleStore
     metrics: dict = field(default_factory=dict)
+    taste: Taste | None = None
 
     @classmethod
     def build(
@@ -209,8 +213,15 @@ class MovieSearch:
         ]
         return [[Hit(*hit) for hit in self._results(scores, rows)] for scores, rows in ranked]
 
-    def recommend(self, liked_ids: Sequence[str], k: int = 10) -> list[Recommendation]:
-        """Rank the catalog by attention from liked titles; the liked ones are left out (``recsys.recommend``).
+    def recommend(
+        self, liked_ids: Sequence[str], k: int = 10, disliked_ids: Sequence[str] = ()
+    ) -> list[Recommendation]:
+        """Recommend titles from a history of liked ones, oldest first; liked and disliked ones are left out.
+
+        A model trained with likes (``recsys train --interactions``) scores with its taste (``recsys.taste``):
+        attention over the history, item-to-item weights, popularity and the descriptions; otherwise each
+        liked title's value vector attends over the catalog (``recsys.recommend``). ``disliked_ids`` move
+        results away from those titles' descriptions.
 
         Raises
         ------
@@ -219,12 +230,27 @@ class MovieSearch:
         """
         _check_k(k)
         liked = [self._row(movie_id) for movie_id in dict.fromkeys(liked_ids)]
+        disliked = [self._row(movie_id) for movie_id in dict.fromkeys(disliked_ids) if movie_id not in liked_ids]
         if not liked:
             raise QueryError("like at least one title to get recommendations")
-        scores, rows, drawn_by = recommend(self.scorer, self.store, liked, k)
+        if self.taste is not None:
+            return self._recommend_by_taste(liked, disliked, k)
+        scores, rows, drawn_by = recommend(self.scorer, self.store, liked, k, disliked)
         results = self._results(scores, rows)
         because = [self.catalog.records[row][:2] for row in drawn_by]
         return [Recommendation(*hit, *liked) for hit, liked in zip(results, because, strict=True)]
+
+    def _recommend_by_taste(self, liked: list[int], disliked: list[int], k: int) -> list[Recommendation]:
+        bound = self.taste.bound(self.catalog, self.store, self.scorer)
+        scores, rows, parts = bound.recommend(self.scorer, self.store, np.array(liked), np.array(disliked, int), k)
+        weights, _ = bound.history_weights(np.array(liked), rows)  # (k, L) over the latest likes
+        recent = liked[-weights.shape[1] :] if weights.size else []
+        found = []
+        for hit, row_weights, row_parts in zip(self._results(scores, rows), weights, parts, strict=True):
+            order = np.argsort(-row_weights, kind="stable")[:3]
+            drawn_by = tuple((*self.catalog.records[recent[i]][:2], round(float(row_weights[i]), 4)) for i in order)
+            found.append(Recommendation(*hit, *drawn_by[0][:2], drawn_by, row_parts))
+        return found
 
     def understand(self, query: str, ignore: Iterable[str] = (), language: str | None = None) -> Intents:
         """What the query was read as (``recsys.query``), if this model understands queries.
@@ -371,6 +397,8 @@ def _write_components(model: MovieSearch, staging: Path) -> tuple[dict, dict[str
         "head": model.scorer.head.save(modeldir.location(staging, "head")),
         "scoring": asdict(model.scorer.settings),
     }
+    if model.taste is not None:
+        sections["taste"] = model.taste.save(modeldir.location(staging, "taste"))
     sections["store"], linked = model.store.save(staging)
     return sections, linked
 
@@ -382,7 +410,8 @@ def _read_components(directory: Path, config: dict) -> MovieSearch:
     catalog = Catalog.load(modeldir.location(directory, "catalog"), config["catalog"])
     store = TitleStore.load(directory, config["store"], config["files"])
     metrics = modeldir.read_json(modeldir.location(directory, "metrics"))
-    return MovieSearch(catalog, encoder, Scorer(head, SearchSettings(**config["scoring"])), store, metrics)
+    taste = Taste.load(modeldir.location(directory, "taste"), config["taste"]) if "taste" in config else None
+    return MovieSearch(catalog, encoder, Scorer(head, SearchSettings(**config["scoring"])), store, metrics, taste)
 
 
 def _new_text_encoder(name: str | TextEncoder, catalog: Catalog) -> TextEncoder:

@@ -15,7 +15,8 @@ from pathlib import Path
 from recsys.catalog import Catalog
 from recsys.engine import MovieSearch
 from recsys.errors import RecsysError
-from recsys.train import TrainConfig, train
+from recsys.interactions import Interactions
+from recsys.train import TrainConfig, train, with_taste
 
 
 @dataclass
@@ -26,8 +27,9 @@ class JobState:
     ----------
     status : str
         ``"running"``; then ``"done"`` (an index job: the model is in ``result``), ``"better"`` (a retrain
-        job: a new model is ready in ``result``), ``"not better"`` (the served head stays) or ``"failed"``
-        (``error`` says why).
+        job: a new model is ready in ``result``), ``"likes learned"`` (a retrain job with likes: the new model,
+        with the better of the two heads, is in ``result``), ``"not better"`` (the served head stays) or
+        ``"failed"`` (``error`` says why).
     stage, done, total : str, int, int
         The current step ("training head", 120 of 3,880).
     validation : list of float
@@ -105,21 +107,31 @@ class RetrainJob(BackgroundJob):
         Directory the new model is written to (atomically) if it beat the served head on held-out titles.
     config : TrainConfig, optional
         Training settings; the served head is the starting point and one of the candidates.
+    interactions : Interactions, optional
+        Likes read against the served catalog: recommendations learn from them too (``recsys.taste``).
     """
 
-    def __init__(self, served: MovieSearch, out: Path, config: TrainConfig | None = None):
+    def __init__(
+        self, served: MovieSearch, out: Path, config: TrainConfig | None = None,
+        interactions: Interactions | None = None,
+    ):  # fmt: skip
         super().__init__()
         self.served, self.out, self.config = served, Path(out), config or TrainConfig()
+        self.interactions = interactions
 
     def work(self) -> dict:
-        """Train, and save the new model if its head beat the served one."""
+        """Train, and save the new model if its head beat the served one or it learned from likes."""
         model = train(self.served, self.config, progress=self._report, init=self.served)
         scores, chosen = model.metrics["validation"], model.metrics["chosen"]
         better = chosen != "start" and scores[chosen] > scores["start"]
-        if better:
+        status = "better" if better else "not better"
+        if self.interactions is not None:  # the likes are new either way: the better head learns from them
+            model = with_taste(model if better else self.served, self.interactions, self._report)
+            status = "likes learned"
+        if status != "not better":
             model.save(self.out)
         return {"served_validation": scores["start"], "new_validation": scores[chosen],
-                "result": self.out if better else None, "status": "better" if better else "not better"}  # fmt: skip
+                "result": self.out if status != "not better" else None, "status": status}  # fmt: skip
 
 
 class IndexJob(BackgroundJob):

@@ -16,6 +16,7 @@ Layout (format 2)::
     keys.faiss              the key store
     lexical/                the BM25 index
     words/                  each title's word vectors (index.safetensors, segment-N.safetensors)
+    taste/                  a model trained with likes: the history model, item-to-item weights, ids (JSON)
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ LAYOUT = {
     "keys": "keys.faiss",
     "lexical": "lexical",
     "words": "words",
+    "taste": "taste",
 }
 _LIBRARIES = ("recsys", "torch", "faiss-cpu", "tokenizers", "safetensors", "numpy", "pandas", "pyarrow")
 

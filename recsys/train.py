@@ -13,7 +13,7 @@ import copy
 import random
 import time
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import torch
@@ -30,27 +30,38 @@ from recsys.catalog import Catalog
 from recsys.engine import MovieSearch
 from recsys.fitting import TrainConfig, TrainingSet, fine_tune_encoder, fit_head, head_scores
 from recsys.head import AttentionHead, HeadConfig
+from recsys.interactions import Interactions
 from recsys.progress import Progress
 from recsys.pseudoqueries import make_pseudo_queries, split_rows
 from recsys.scoring import Scorer, SearchSettings
 from recsys.store import embed_documents
+from recsys.taste import train_taste
 
-__all__ = ["TrainConfig", "train", "train_catalog"]
+__all__ = ["TrainConfig", "train", "train_catalog", "with_taste"]
 
 
 def train_catalog(
     catalog: Catalog, config: TrainConfig | None = None, init: MovieSearch | None = None, progress: Progress = False,
     index: str = "auto", precision: str | None = None, word_store: bool | None = None,
+    interactions: Interactions | None = None,
 ) -> MovieSearch:  # fmt: skip
     """Index a catalog and train a head on it: what ``recsys train`` does.
 
     ``init`` (a trained model) lends its encoder and starting head; ``index``, ``precision`` and
-    ``word_store`` are as in :meth:`MovieSearch.build`.
+    ``word_store`` are as in :meth:`MovieSearch.build`. With ``interactions`` (read against this catalog),
+    recommendations learn from the likes too (``recsys.taste``).
     """
     model = MovieSearch.build(
         catalog, base=init, progress=progress, index=index, precision=precision, word_store=word_store
     )
-    return train(model, config, progress=progress, init=init)
+    model = train(model, config, progress=progress, init=init)
+    return model if interactions is None else with_taste(model, interactions, progress)
+
+
+def with_taste(model: MovieSearch, interactions: Interactions, progress: Progress = False) -> MovieSearch:
+    """The model with recommendations learned from likes (``recsys.taste``); its metrics get the taste's."""
+    taste = train_taste(model.catalog, model.store, model.scorer, interactions, progress=progress)
+    return replace(model, taste=taste, metrics={**model.metrics, "taste": taste.metrics})
 
 
 def train(

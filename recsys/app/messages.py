@@ -90,6 +90,30 @@ SPANISH = {
     "Remove": "Quitar",
     "Recommend from my likes": "Recomendar a partir de lo que me gusta",
     "Because you liked {title}": "Porque te gustó {title}",
+    "Less like this": "Menos como esto",
+    "Optional: ratings, watches or likes to learn recommendations from (user, item, rating, timestamp "
+    "columns; {suffixes})": (
+        "Opcional: valoraciones, visionados o «me gusta» de los que aprender recomendaciones (columnas de "
+        "usuario, título, valoración y fecha; {suffixes})"
+    ),
+    "{likes:,} likes from {users:,} people on {titles:,} titles; {unknown:,} rows name titles that are "
+    "not in the catalog.": (
+        "{likes:,} «me gusta» de {users:,} personas sobre {titles:,} títulos; {unknown:,} filas nombran títulos "
+        "que no están en el catálogo."
+    ),
+    "Done in {seconds:.0f} s: recommendations now learn from the likes (head validation nDCG@10 "
+    "{served:.4f} → {new:.4f}; the better head is kept). The new model is serving now.": (
+        "Hecho en {seconds:.0f} s: las recomendaciones aprenden ahora de los «me gusta» (nDCG@10 de validación "
+        "del cabezal {served:.4f} → {new:.4f}; se queda el mejor). El nuevo modelo ya está sirviendo."
+    ),
+    "history": "historial",
+    "item-to-item": "título a título",
+    "popularity": "popularidad",
+    "description": "descripción",
+    "Less like:": "Menos como:",
+    "Learned from {likes:,} likes of {users:,} people: {parts}": (
+        "Aprendido de {likes:,} «me gusta» de {users:,} personas: {parts}"
+    ),
     # catalog
     "Serving **{source}**: {count:,} titles.": "Sirviendo **{source}**: {count:,} títulos.",
     "Upload a catalog: CSV, TSV, JSON Lines or Parquet ({suffixes}), up to {limit} MB": (
@@ -172,6 +196,7 @@ SPANISH = {
     "encoding queries": "codificando búsquedas",
     "indexing": "indexando",
     "training head": "entrenando el cabezal",
+    "training the history model": "entrenando el modelo del historial",
     "fine-tuning encoder": "ajustando el codificador",
     "the query is empty: type a few words, a genre or a title": (
         "la búsqueda está vacía: escribe unas palabras, un género o un título"

@@ -17,6 +17,7 @@ from recsys.app.state import UPLOAD_LIMIT_MB, default_path, load_model, models_d
 from recsys.app.widgets import card, highlighted, job_bar, mean_shares
 from recsys.evaluate import compare_systems, genre_queries, read_queries
 from recsys.files import SUFFIXES, safe_file_name
+from recsys.interactions import Interactions, read_interactions
 from recsys.jobs import IndexJob, RetrainJob
 from recsys.train import TrainConfig
 
@@ -169,12 +170,33 @@ def recommendations_page(model: MovieSearch) -> None:
         left, right = st.columns([6, 1])
         left.markdown(f"- {html.escape(model.title(movie_id)['title'])}")
         right.button(t("Remove"), key=f"unlike-{movie_id}", on_click=st.session_state.liked.remove, args=(movie_id,))
+    disliked = [movie_id for movie_id in st.session_state.get("disliked", []) if movie_id in model]
+    if disliked:
+        st.write(t("Less like:"))
+        for movie_id in disliked:
+            left, right = st.columns([6, 1])
+            left.markdown(f"- {html.escape(model.title(movie_id)['title'])}")
+            right.button(t("Remove"), key=f"undislike-{movie_id}", on_click=st.session_state.disliked.remove,
+                         args=(movie_id,))  # fmt: skip
+    if model.taste is not None:
+        taste = model.metrics.get("taste", {})
+        parts = ", ".join(f"{t(name)} {weight:g}" for name, weight in model.taste.weights.items() if weight)
+        st.caption(t("Learned from {likes:,} likes of {users:,} people: {parts}", likes=taste.get("likes", 0),
+                     users=taste.get("users", 0), parts=parts))  # fmt: skip
     if st.button(t("Recommend from my likes"), type="primary", key="recommend") or st.session_state.get("recommended"):
         st.session_state.recommended = True
-        found = model.recommend(liked, k=10)
+        found = model.recommend(liked, k=10, disliked_ids=disliked)
         best = max((item.score for item in found), default=0.0)
         for rank, item in enumerate(found, start=1):
-            card(model, item, rank, best, reason=t("Because you liked {title}", title=item.because))
+            card(model, item, rank, best, reason=because(item), less_like=True)
+
+
+def because(item) -> str:
+    """Why a title is recommended: the past likes that drew it, with their attention weights when there are some."""
+    if not item.drawn_by:
+        return t("Because you liked {title}", title=item.because)
+    drawn = ", ".join(f"{title} ({weight:.2f})" for _, title, weight in item.drawn_by if weight >= 0.01)
+    return t("Because you liked {title}", title=drawn or item.because)
 
 
 def catalog_page(model: MovieSearch) -> None:
@@ -247,12 +269,37 @@ def retrain_page(model: MovieSearch) -> None:
     job: RetrainJob | None = st.session_state.get("job")
     running = job is not None and job.snapshot().status == "running"
     epochs = st.slider(t("Epochs (at most; training stops early when validation stops improving)"), 1, 40, 20)
+    likes = _uploaded_likes(model)
     if st.button(t("Start retraining"), type="primary", disabled=running, key="start_retrain"):
         out = models_dir() / "retrained" / f"{Path(model.catalog.source).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-        st.session_state.job = RetrainJob(model, out, TrainConfig(epochs=epochs)).start()
+        st.session_state.job = RetrainJob(model, out, TrainConfig(epochs=epochs), likes).start()
         st.session_state.job_model = st.session_state.model_dir
     if st.session_state.get("job") is not None:
         retrain_progress()
+
+
+def _uploaded_likes(model: MovieSearch) -> Interactions | None:
+    """Interactions uploaded for recommendations to learn from, read against the served catalog (or None)."""
+    upload = st.file_uploader(
+        t("Optional: ratings, watches or likes to learn recommendations from (user, item, rating, timestamp "
+          "columns; {suffixes})", suffixes=", ".join(SUFFIXES)),
+        key="likes_upload",
+    )  # fmt: skip
+    if upload is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="recsys-upload-") as folder:  # removed once the file is read
+        path = Path(folder) / safe_file_name(upload.name)
+        path.write_bytes(upload.getvalue())
+        try:
+            likes = read_interactions(path, model.catalog)
+        except CatalogError as err:
+            st.error(t("This file cannot be used: {error}", error=err))
+            return None
+    report = likes.report
+    st.success(t("{likes:,} likes from {users:,} people on {titles:,} titles; {unknown:,} rows name titles that are "
+                 "not in the catalog.", likes=report["likes"], users=report["users"], titles=report["titles liked"],
+                 unknown=report["rows of items not in the catalog"]))  # fmt: skip
+    return likes
 
 
 @st.fragment(run_every=1.0)
@@ -265,6 +312,14 @@ def retrain_progress() -> None:
             st.session_state.model_dir = str(state.result)
         st.success(
             t("Done in {seconds:.0f} s: validation nDCG@10 {served:.4f} → {new:.4f}. The new model is serving now.",
+              seconds=state.seconds, served=state.served_validation, new=state.new_validation)
+        )  # fmt: skip
+    elif state.status == "likes learned":
+        if st.session_state.get("model_dir") == st.session_state.get("job_model"):
+            st.session_state.model_dir = str(state.result)
+        st.success(
+            t("Done in {seconds:.0f} s: recommendations now learn from the likes (head validation nDCG@10 "
+              "{served:.4f} → {new:.4f}; the better head is kept). The new model is serving now.",
               seconds=state.seconds, served=state.served_validation, new=state.new_validation)
         )  # fmt: skip
     elif state.status == "not better":

@@ -105,6 +105,15 @@ def like(movie_id: str) -> None:
         liked.append(movie_id)
 
 
+def dislike(movie_id: str) -> None:
+    """Add a title to this session's "less like this" titles (and take it out of the likes)."""
+    disliked = st.session_state.setdefault("disliked", [])
+    if movie_id not in disliked:
+        disliked.append(movie_id)
+    if movie_id in st.session_state.get("liked", []):
+        st.session_state.liked.remove(movie_id)
+
+
 def more_like(movie_id: str) -> None:
     """Show titles like this one on the Search page."""
     st.session_state.more_like = movie_id
@@ -137,8 +146,14 @@ def facts_line(row: dict) -> str:
     return " · ".join(parts)
 
 
-def card(model: MovieSearch, hit, rank: int, best: float, explanation=None, reason: str | None = None) -> None:
-    """One result: title, year, genres, description with its words marked, score bar, weight, actions."""
+def card(
+    model: MovieSearch, hit, rank: int, best: float, explanation=None, reason: str | None = None,
+    less_like: bool = False,
+) -> None:  # fmt: skip
+    """One result: title, year, genres, description with its words marked, score bar, weight, actions.
+
+    ``less_like`` adds a "Less like this" action (on recommendations).
+    """
     row = model.title(hit.id)
     with st.container(border=True):
         head, actions = st.columns([5, 1])
@@ -153,6 +168,9 @@ def card(model: MovieSearch, hit, rank: int, best: float, explanation=None, reas
                        args=(hit.id,), disabled=liked, width="stretch")  # fmt: skip
         actions.button(t("More like this"), key=f"more-{hit.id}-{rank}", on_click=more_like, args=(hit.id,),
                        width="stretch")  # fmt: skip
+        if less_like:
+            actions.button(t("Less like this"), key=f"less-{hit.id}-{rank}", on_click=dislike, args=(hit.id,),
+                           width="stretch")  # fmt: skip
         if facts := facts_line(row):
             st.caption(facts)
         if reason:
