@@ -7,8 +7,8 @@ description, genres and years. A history, oldest to newest, passes through one c
 block (SASRec, Kang & McAuley 2018) to states ``z_t``. Each candidate title then queries the history's keys::
 
     s_t(j) = (W_q x_j)·(W_k z_t) / √d                   how much like t speaks for title j
-    a_t(j) = softmax_t( s_t(j) / τ  +  r_(n−t) )        τ: a learned temperature, r: a learned bias per recency
-    score(j) = Σ_t a_t(j) · s_t(j)  +  b·x_j            b·x_j: the title's prior, whatever the history
+    a_t(j) = softmax_t( s_t(j) / τ  +  r_(n−t) )        τ = 1, r: a learned bias per recency
+    score(j) = Σ_t a_t(j) · s_t(j)
 
 so the weights over the history sum to 1 for every result and the score is their weighted sum of the
 very similarities they are computed from — a soft maximum: the largest weights name the past likes that
@@ -66,7 +66,7 @@ class SequenceTraining:
     batch_size: int = 32
     learning_rate: float = 2e-3
     prefixes: int = 10  # prefixes of each history a step learns from, drawn at random
-    future: int = 5  # each prefix learns to predict this many of the likes that follow it
+    future: int = 1  # each prefix learns to predict this many of the likes that follow it
     negatives: int = 512  # titles sampled per batch (by popularity, corrected: Yi et al. 2019) as negatives
     weight_decay: float = 1e-5
     patience: int = 8  # epochs without a better validation score before stopping
@@ -101,8 +101,7 @@ class HistoryAttention(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         self.query, self.key = nn.Linear(dim, dim, bias=False), nn.Linear(dim, dim, bias=False)
         self.recency = nn.Parameter(torch.zeros(config.max_length))  # r: bias by how many likes ago
-        self.log_temperature = nn.Parameter(torch.zeros(()))  # τ
-        self.prior = nn.Linear(dim, 1, bias=False)  # b_j: how likely a title is liked, whatever the history
+        self.register_buffer("log_temperature", torch.zeros(()))  # τ = 1: a learned one sharpens and overfits
 
     def titles(self, content: torch.Tensor, genres: torch.Tensor, collaborative: torch.Tensor) -> torch.Tensor:
         """Title vectors ``x`` ``(..., dim)`` from value vectors, genre and year multi-hots, collaborative numbers."""
@@ -181,7 +180,7 @@ def history_scores(
     rows, padding = right_aligned(histories, model.config.max_length)
     states = model.states(vectors[rows], padding)
     weights, parts = model.readout(states, padding, vectors)
-    return (weights * parts).sum(-1) + model.prior(vectors)[:, 0], weights, parts
+    return (weights * parts).sum(-1), weights, parts
 
 
 def fit_history_model(
@@ -262,8 +261,7 @@ def _prefix_loss(
     visible = (distance >= 0) & ~padding[:, None, :]
     recency = model.recency[distance.clamp(0, length - 1)]  # (B, K, T)
     weights = model.weights(similarity[:, None], recency[:, :, None, :], visible[:, :, None, :])  # (B, K, C, T)
-    prior = model.prior(vectors)[..., 0]  # (B, C)
-    scores = (weights * similarity[:, None]).sum(-1) + (prior - log_chance[candidates])[:, None, :]  # (B, K, C)
+    scores = (weights * similarity[:, None]).sum(-1) - log_chance[candidates][:, None, :]  # (B, K, C)
     spread = prefixes * future
     positive = scores[:, :, :spread].reshape(len(batch), prefixes, prefixes, future)
     positive = positive[:, torch.arange(prefixes), torch.arange(prefixes)]  # (B, K, W): prefix k's own likes

@@ -85,6 +85,12 @@ def test_more_like_this_and_recommendations_from_likes(app):
     app.button(key="recommend").click().run()
     captions = [c.value for c in app.caption]
     assert sum(c.startswith("Because you liked") for c in captions) == 10
+    less = next(b for b in app.button if b.key.startswith("less-"))
+    disliked_id = less.key.split("-", 1)[1].rsplit("-", 1)[0]
+    less.click().run()
+    assert app.session_state["disliked"] == [disliked_id]
+    assert not [b for b in app.button if b.key.startswith(f"less-{disliked_id}-")]  # no longer recommended
+    assert any(b.key == f"undislike-{disliked_id}" for b in app.button)
 
 
 def test_catalog_upload_is_checked_previewed_indexed_and_searched(app, small_catalog_path, tmp_path, monkeypatch):
