@@ -35,7 +35,7 @@ from recsys.heldout import ranking_quality, time_split
 from recsys.interactions import Interactions, read_interactions
 from recsys.recommend import description_parts
 from recsys.sequence import SequenceTraining
-from recsys.taste import Taste, Validation, combined, train_taste
+from recsys.taste import Validation, combined, train_taste
 
 MOVIELENS = EXTERNAL_DATA / "movielens-small"
 DELETION_PAIRS = 300
@@ -82,7 +82,7 @@ def deletion_test(model: MovieSearch, histories: list[np.ndarray], rng: random.R
 
     Counted on the history model's part of the score (what the weights weigh) and on the whole score.
     """
-    taste, largest_error = model.taste, 0.0
+    taste, largest_error, ids = model.taste, 0.0, model.catalog.ids
     bound = taste.bound(model.catalog, model.store, model.scorer)
     wins = {"history part": 0, "whole score": 0}
     pairs = 0
@@ -93,7 +93,7 @@ def deletion_test(model: MovieSearch, histories: list[np.ndarray], rng: random.R
 
     for history in rng.sample([h for h in histories if len(h) >= 5], min(150, len(histories))):
         history = history[-taste.sequence.config.max_length :]
-        results = model.recommend([model.catalog.ids[r] for r in history], k=2)
+        results = model.recommend([ids[r] for r in history], k=2)
         rows = np.array([model.catalog.row_of[r.id] for r in results])
         weights, _ = bound.history_weights(history, rows)
         largest_error = max(largest_error, float(np.abs(weights.sum(1) - 1).max()))
@@ -129,6 +129,7 @@ def main() -> None:
                         SequenceTraining(epochs=args.epochs), progress=True)  # fmt: skip
     train_seconds = time.perf_counter() - started
     trained = MovieSearch(model.catalog, model.encoder, model.scorer, model.store, model.metrics, taste)
+    bound = taste.bound(model.catalog, model.store, model.scorer)
     counts = popularity(training, size)
     knn = item_knn(training, size)
     ease_scores, l2 = dense_ease(training, size)
@@ -138,7 +139,7 @@ def main() -> None:
         "item-kNN (cosine)": lambda user: knn(training[user]),
         f"EASE (λ={l2:g})": lambda user: ease_scores(training[user]),
         "description only": lambda user: description_parts(model.scorer, model.store, list(training[user])).mean(1),
-        "recsys": lambda user: _taste_scores(trained, taste, training[user]),
+        "recsys": lambda user: bound.scores(model.scorer, model.store, training[user], np.empty(0, np.int64)),
     }
     cold = counts == 0
     results = {name: {"all": evaluate(score, training, test), "cold start": evaluate(score, training, test, cold)}
@@ -174,11 +175,6 @@ def main() -> None:
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(report, handle, indent=2, ensure_ascii=False)
-
-
-def _taste_scores(model: MovieSearch, taste: Taste, history: np.ndarray) -> np.ndarray:
-    bound = taste.bound(model.catalog, model.store, model.scorer)
-    return combined(bound.parts(model.scorer, model.store, history, np.empty(0, np.int64)), taste.weights)
 
 
 def _latency(model: MovieSearch, histories: list[np.ndarray], ids: list[str]) -> float:

@@ -407,11 +407,7 @@ def _run_recommend(args: argparse.Namespace) -> None:
     width = max((len(r.title) for r in found), default=0)
     print("\nwhy:")
     for rank, item in enumerate(found, start=1):
-        if item.drawn_by:
-            because = ", ".join(f"{title} ({weight:.2f})" for _, title, weight in item.drawn_by)
-        else:
-            because = item.because
-        print(f"{rank:>3}. {item.title:<{width}}  because you liked {because}")
+        print(f"{rank:>3}. {item.title:<{width}}  because you liked {item.reason()}")
 
 
 def _run_explain(args: argparse.Namespace) -> None:

@@ -60,6 +60,14 @@ class Recommendation(NamedTuple):
     drawn_by: tuple = ()  # (id, title, weight) of the past likes that drew it most, by the history model's weights
     parts: tuple = ()  # (name, weighted value) of each part of the score, for a model trained with likes
 
+    def reason(self, least_weight: float = 0.0) -> str:
+        """The liked titles that drew it, as "Alien (0.41), Blade Runner (0.22)".
+
+        Weights below ``least_weight`` are left out; without weights, the one title ``because`` names.
+        """
+        drawn = ", ".join(f"{title} ({weight:.2f})" for _, title, weight in self.drawn_by if weight >= least_weight)
+        return drawn or self.because
+
 
 @dataclass(frozen=True, eq=False)
 class MovieSearch:
@@ -242,8 +250,9 @@ class MovieSearch:
 
     def _recommend_by_taste(self, liked: list[int], disliked: list[int], k: int) -> list[Recommendation]:
         bound = self.taste.bound(self.catalog, self.store, self.scorer)
-        scores, rows, parts = bound.recommend(self.scorer, self.store, np.array(liked), np.array(disliked, int), k)
-        weights, _ = bound.history_weights(np.array(liked), rows)  # (k, L) over the latest likes
+        scores, rows, parts, weights = bound.recommend(
+            self.scorer, self.store, np.array(liked), np.array(disliked, int), k
+        )  # weights (k, L): the history model's, over the latest likes
         recent = liked[-weights.shape[1] :] if weights.size else []
         found = []
         for hit, row_weights, row_parts in zip(self._results(scores, rows), weights, parts, strict=True):

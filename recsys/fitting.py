@@ -77,6 +77,32 @@ class TrainingSet:
         return torch.from_numpy(self.membership[queries][:, columns].toarray())
 
 
+class BestEpoch:
+    """Early stopping: keeps the state of the epoch with the best validation score so far.
+
+    Parameters
+    ----------
+    patience : int
+        Epochs without a better score before :meth:`record` says to stop.
+    """
+
+    def __init__(self, patience: int):
+        self.patience, self.best, self.state, self.waited = patience, -math.inf, None, 0
+
+    def record(self, score: float, module: torch.nn.Module) -> bool:
+        """Note an epoch's score (keeping the module's state if it is the best); return whether to stop."""
+        if score > self.best:
+            self.best, self.state, self.waited = score, copy.deepcopy(module.state_dict()), 0
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+    def restore(self, module: torch.nn.Module) -> None:
+        """Load the best epoch's state into the module (nothing if no epoch was recorded)."""
+        if self.state is not None:
+            module.load_state_dict(self.state)
+
+
 @dataclass
 class Batch:
     """The queries of one step, one designated positive each, and titles sampled as negatives."""
@@ -122,7 +148,7 @@ def fit_head(
     generator = np.random.default_rng(config.seed)
     per_epoch = min(len(spans), config.self_supervised_per_epoch)
     steps = config.epochs * math.ceil((len(genre_like) * config.genre_repeats + per_epoch) / config.batch_size)
-    best, best_state, history, waited = -math.inf, None, [], 0
+    best, history = BestEpoch(config.patience), []
     with progress_bar(progress, steps, "training head", "step") as bar:
         for epoch in range(1, config.epochs + 1):
             drawn = generator.choice(spans, size=per_epoch, replace=False)
@@ -142,14 +168,9 @@ def fit_head(
             head.train()
             history.append({"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "validation": round(score, 4)})
             bar.set_postfix(validation=f"{score:.4f}")
-            if score > best:
-                best, best_state, waited = score, copy.deepcopy(head.state_dict()), 0
-            else:
-                waited += 1
-                if waited >= config.patience:
-                    break
-    if best_state is not None:
-        head.load_state_dict(best_state)
+            if best.record(score, head):
+                break
+    best.restore(head)
     return head.eval(), history
 
 

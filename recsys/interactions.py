@@ -10,7 +10,6 @@ catalog are counted and reported, never an error.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,10 +122,9 @@ def _columns(frame: pd.DataFrame, source: str) -> dict[str, str]:
 
 def _catalog_rows(items: pd.Series, catalog: Catalog, path: Path) -> tuple[np.ndarray, str]:
     """Each interaction's catalog row (-1: not in the catalog), matched the way that finds the most."""
-    by_id = catalog.row_of
-    ways = {"catalog ids": items.map(by_id)}
+    ways = {"catalog ids": items.map(catalog.row_of)}
     links = path.with_name("links.csv")
-    if links.is_file():
+    if links.is_file() and ways["catalog ids"].isna().any():  # links can only match more where ids miss some
         for name, mapping in _linked_ids(links, catalog).items():
             ways[f"links.csv {name}"] = items.map(mapping)
     best = max(ways, key=lambda way: ways[way].notna().sum())
@@ -139,8 +137,8 @@ def _linked_ids(links: Path, catalog: Catalog) -> dict[str, dict[str, int]]:
     if "movieId" not in table.columns:
         return {}
     by_key: dict[str, int] = {}
-    for row in range(len(catalog)):  # a catalog names a title by its id or keeps linked ids among its extras
-        for value in (catalog.ids[row], *json.loads(catalog.frame["extra"].iloc[row] or "{}").values()):
+    for row, movie_id in enumerate(catalog.ids):  # a title is named by its id or by linked ids among its extras
+        for value in (movie_id, *catalog.extra(row).values()):
             by_key.setdefault(_plain_id(str(value)), row)
     mappings = {}
     for name in LINKED_IDS:

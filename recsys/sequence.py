@@ -20,7 +20,6 @@ popularity, with a softmax corrected for how often each title is drawn.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -29,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from recsys.fitting import BestEpoch
 from recsys.progress import Progress, progress_bar
 
 
@@ -200,7 +200,7 @@ def fit_history_model(
     log_chance = torch.zeros(len(features.content))
     log_chance[torch.from_numpy(liked)] = torch.from_numpy(np.log(chance)).float()  # ... and corrected for it
     steps = settings.epochs * math.ceil(len(usable) / settings.batch_size)
-    best, best_state, history, waited = -math.inf, None, [], 0
+    best, history = BestEpoch(settings.patience), []
     with progress_bar(progress, steps, "training the history model", "step") as bar:
         for epoch in range(1, settings.epochs + 1):
             model.train()
@@ -222,14 +222,9 @@ def fit_history_model(
             score = validate(model)
             history.append({"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "validation": round(score, 4)})
             bar.set_postfix(validation=f"{score:.4f}")
-            if score > best:
-                best, best_state, waited = score, copy.deepcopy(model.state_dict()), 0
-            else:
-                waited += 1
-                if waited >= settings.patience:
-                    break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+            if best.record(score, model):
+                break
+    best.restore(model)
     return model.eval(), history
 
 

@@ -142,8 +142,19 @@ class BoundTaste:
 
     def parts(self, scorer: Scorer, store: TitleStore, history: np.ndarray, disliked: np.ndarray) -> dict:
         """Each part's raw values ``(N,)`` for a history of rows (oldest first), and the disliked titles'."""
+        return self._parts(scorer, store, history, disliked)[0]
+
+    def scores(self, scorer: Scorer, store: TitleStore, history: np.ndarray, disliked: np.ndarray) -> np.ndarray:
+        """Every title's score ``(N,)`` for a history of rows (oldest first) and disliked rows."""
+        return combined(self.parts(scorer, store, history, disliked), self.taste.weights)
+
+    def _parts(
+        self, scorer: Scorer, store: TitleStore, history: np.ndarray, disliked: np.ndarray
+    ) -> tuple[dict, np.ndarray]:  # fmt: skip
+        """:meth:`parts`, and the history model's weights over the latest likes ``(N, L)``."""
         with torch.inference_mode():
-            sequence, _, _ = history_scores(self.taste.sequence, self.features, [history], self.vectors)
+            sequence, weights, _ = history_scores(self.taste.sequence, self.features, [history], self.vectors)
+        length = min(len(history), self.taste.sequence.config.max_length)
         found = {
             "history": sequence[0].numpy(),
             "item-to-item": self.item_to_item.scores(history, self.taste.recency),
@@ -152,26 +163,23 @@ class BoundTaste:
         }
         if len(disliked):
             found["less like"] = description_parts(scorer, store, list(disliked)).mean(1)
-        return found
+        return found, weights[0, :, -length:].numpy()
 
     def recommend(
         self, scorer: Scorer, store: TitleStore, history: np.ndarray, disliked: np.ndarray, k: int
-    ) -> tuple[np.ndarray, np.ndarray, list[tuple]]:  # fmt: skip
-        """The best ``k`` (scores, rows) for a history, liked and disliked rows left out, and their weighted parts."""
-        parts = self.parts(scorer, store, history, disliked)
-        weights = self.taste.weights
-        total = combined(parts, weights)
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple], np.ndarray]:  # fmt: skip
+        """The best ``k`` (scores, rows) for a history, liked and disliked rows left out.
+
+        Also returns each one's weighted parts, and the history model's weights over the latest likes ``(k, L)``.
+        """
+        raw, history_weights = self._parts(scorer, store, history, disliked)
+        parts = {name: standardised(values) for name, values in raw.items()}
+        total = weighed(parts, self.taste.weights)
         candidates = np.setdiff1d(np.arange(len(total)), np.concatenate([history, disliked]))
         rows = candidates[top_positions(total[candidates], k)]
-        shown = {name: standardised(values)[rows] for name, values in parts.items()}
-        found = []
-        for i in range(len(rows)):
-            named = [(name, round(float(weights.get(name, 0.0) * values[i]), 4)) for name, values in shown.items()
-                     if name != "less like" and weights.get(name)]  # fmt: skip
-            if "less like" in shown:
-                named.append(("less like", round(float(-weights.get("description", 1.0) * shown["less like"][i]), 4)))
-            found.append(tuple(named))
-        return total[rows].astype(np.float32), rows, found
+        named = {name: weight * parts[name][rows] for name, weight in part_weights(parts, self.taste.weights).items()}
+        found = [tuple((name, round(float(values[i]), 4)) for name, values in named.items()) for i in range(len(rows))]
+        return total[rows].astype(np.float32), rows, found, history_weights[rows]
 
     def history_weights(self, history: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The history model's weights over the history ``(R, L)`` for some result rows, and their score parts."""
@@ -193,13 +201,27 @@ def standardised(values: np.ndarray) -> np.ndarray:
 
 def combined(parts: dict, weights: dict[str, float]) -> np.ndarray:
     """The score ``(N,)``: each part standardised and weighted; the disliked titles' description subtracted."""
-    total = np.zeros_like(next(iter(parts.values())), dtype=np.float32)
-    for name, values in parts.items():
-        if name == "less like":
-            total -= weights.get("description", 1.0) * standardised(values)
-        elif weights.get(name):
-            total += weights[name] * standardised(values)
+    return weighed({name: standardised(values) for name, values in parts.items()}, weights)
+
+
+def weighed(parts: dict, weights: dict[str, float]) -> np.ndarray:
+    """The sum of standardised parts (arrays of one shape) times :func:`part_weights`."""
+    total = np.zeros_like(next(iter(parts.values())), dtype=np.result_type(np.float32, *parts.values()))
+    for name, weight in part_weights(parts, weights).items():
+        total += weight * parts[name]
     return total
+
+
+def part_weights(parts: dict, weights: dict[str, float]) -> dict[str, float]:
+    """The weight of each part present that counts: its own, and minus the description's for "less like".
+
+    >>> part_weights({"history": 0, "popularity": 0, "less like": 0}, {"history": 0.5, "popularity": 0.0})
+    {'history': 0.5, 'less like': -1.0}
+    """
+    found = {name: weights[name] for name in parts if name != "less like" and weights.get(name)}
+    if "less like" in parts:
+        found["less like"] = -weights.get("description", 1.0)
+    return found
 
 
 def title_features(
@@ -246,7 +268,7 @@ def train_taste(
         source = interactions.report.get("file", "the interactions")
         raise CatalogError(source, "too few likes to learn from: nobody liked two titles or more")
     validation = Validation([training[u] for u in held], list(held.values()))
-    size = len(catalog)
+    size, ids = len(catalog), catalog.ids
     config = SequenceConfig(genres=_frequent_labels(catalog), content_dim=store.embeddings.shape[1])
 
     def fitted(histories: list[np.ndarray], epochs: SequenceTraining, validate=None):
@@ -257,7 +279,7 @@ def train_taste(
         model = HistoryAttention(config, len(liked))
         check = None if validate is None else (lambda m: validate(m, features))
         model, figures = fit_history_model(model, features, histories, epochs, check, progress)
-        return model, [catalog.ids[r] for r in liked], figures
+        return model, [ids[r] for r in liked], figures
 
     def validate(model: HistoryAttention, features: TitleFeatures) -> float:
         with torch.inference_mode():
@@ -275,7 +297,6 @@ def train_taste(
     l2 = max(l2_scores, key=l2_scores.get)
     recency_scores = {rho: validation.quality(item_to_item[l2], rho) for rho in RECENCY}
     recency = max(recency_scores, key=recency_scores.get)
-    ids = catalog.ids
     partial = Taste(sequence, collaborative_ids, _item_to_item_by_id(item_to_item[l2], ids),
                     _popular_by_id(popularity(training, size), ids), {}, recency)  # fmt: skip
     weights, weight_scores = choose_weights(partial.bound(catalog, store, scorer), scorer, store, validation)
@@ -315,8 +336,7 @@ def choose_weights(
     stacked = {name: np.stack([p[name] for p in parts]) for name in PARTS}
 
     def score(weights: dict[str, float]) -> float:
-        total = sum(w * stacked[name] for name, w in weights.items())
-        return mean_quality(total, validation.histories, validation.relevant)
+        return mean_quality(weighed(stacked, weights), validation.histories, validation.relevant)
 
     weights = {"history": 1.0, "item-to-item": 1.0, "popularity": 0.0, "description": 0.0}
     tried = {}

@@ -188,15 +188,9 @@ def recommendations_page(model: MovieSearch) -> None:
         found = model.recommend(liked, k=10, disliked_ids=disliked)
         best = max((item.score for item in found), default=0.0)
         for rank, item in enumerate(found, start=1):
-            card(model, item, rank, best, reason=because(item), less_like=True)
-
-
-def because(item) -> str:
-    """Why a title is recommended: the past likes that drew it, with their attention weights when there are some."""
-    if not item.drawn_by:
-        return t("Because you liked {title}", title=item.because)
-    drawn = ", ".join(f"{title} ({weight:.2f})" for _, title, weight in item.drawn_by if weight >= 0.01)
-    return t("Because you liked {title}", title=drawn or item.because)
+            card(
+                model, item, rank, best, reason=t("Because you liked {title}", title=item.reason(0.01)), less_like=True
+            )
 
 
 def catalog_page(model: MovieSearch) -> None:
