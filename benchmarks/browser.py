@@ -81,14 +81,27 @@ def first_results(browser, app: App, query: str, timeout: float = 1_200_000):
     return page
 
 
-def search(page, query: str) -> None:
-    """Type a query in the running app and wait until its results are drawn."""
+def search(page, query: str, tries: int = 3) -> None:
+    """Type a query in the running app and wait until its results are drawn.
+
+    A rerun still drawing the previous page (after a language switch, say) can redraw the box with the old
+    query between typing and Enter; Enter then submits nothing new, so the query is typed again.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # the dev extra installs playwright
+
     before = page.get_by_text("results in").first.inner_text()
     box = page.get_by_label(QUERY_BOX)
-    box.fill(query)
-    box.press("Enter")
-    page.wait_for_function(CAPTION_CHANGED, arg=before)
-    settle(page)
+    for _ in range(tries):
+        settle(page)
+        box.fill(query)
+        box.press("Enter")
+        try:
+            page.wait_for_function(CAPTION_CHANGED, arg=before, timeout=60_000)
+            settle(page)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"typing {query!r} {tries} times did not change the results")
 
 
 def start_job(page, button: str, started, tries: int = 3) -> None:
