@@ -3,19 +3,25 @@
 Each title is a vector ``x_i = A v_i + G g_i + c_i``: its value vector ``v_i`` from the description encoder
 and head, its catalog genres and span of release years ``g_i`` (multi-hot), and a learned collaborative
 embedding ``c_i`` that only titles liked in training have: a title nobody has liked yet is carried by its
-description, genres and years. A history, oldest to newest, passes through one causal self-attention
-block (SASRec, Kang & McAuley 2018) to states ``z_t``. Each candidate title then queries the history's keys::
+description, genres and years. Each like of a history, oldest to newest, becomes a state ``z_t`` from its
+own title vector and position (a feed-forward layer; no like's state depends on another's). Each candidate
+title then attends over the history (target attention, as in DIN, Zhou et al. 2018)::
 
     s_t(j) = (W_q x_j)·(W_k z_t) / √d                   how much like t speaks for title j
-    a_t(j) = softmax_t( s_t(j) / τ  +  r_(n−t) )        τ = 1, r: a learned bias per recency
-    score(j) = Σ_t a_t(j) · s_t(j)
+    a_t(j) = softmax_t( s_t(j) + r_(n−t) )              r: a learned bias per recency
+    score(j) = log Σ_t exp( s_t(j) + r_(n−t) )
 
-so the weights over the history sum to 1 for every result and the score is their weighted sum of the
-very similarities they are computed from — a soft maximum: the largest weights name the past likes that
-drew the result, and deleting one of them lowers its score more than deleting another.
+The weights over the history sum to 1 for every result, and the score is the log of their normaliser, so
+taking like ``u``'s term out lowers it by exactly ``−log(1 − a_u(j))``: the larger a like's weight, the
+more the result owes it. (Deleting the like from the history also moves the older likes one place nearer;
+``benchmarks/recommend.py`` measures that whole effect. A self-attention block between the likes, as in
+SASRec, Kang & McAuley 2018, makes every state depend on every like: its weights named the like whose
+deletion costs a result most in only about half of the cases.)
 
-Trained on random prefixes of every history to predict the next few likes, each against titles drawn by
-popularity, with a softmax corrected for how often each title is drawn.
+Trained on random prefixes of every history to predict the next like, against titles drawn by popularity,
+with a softmax corrected for how often each title is drawn. A share of titles is seen without its
+collaborative embedding at each step (as DropoutNet, Volkovs et al. 2017), so the description, genres and
+years learn to carry titles nobody has liked yet.
 """
 
 from __future__ import annotations
@@ -71,10 +77,11 @@ class SequenceTraining:
     weight_decay: float = 1e-5
     patience: int = 8  # epochs without a better validation score before stopping
     seed: int = 0
+    hidden: float = 0.3  # share of titles seen without their collaborative numbers, so content alone learns
 
 
 class HistoryAttention(nn.Module):
-    """The history model: title vectors, one causal self-attention block, and the per-candidate readout.
+    """The history model: title vectors, each like's state, and each candidate's attention over the likes.
 
     Parameters
     ----------
@@ -95,46 +102,44 @@ class HistoryAttention(nn.Module):
         with torch.no_grad():
             self.collaborative.weight[0].zero_()
         self.position = nn.Embedding(config.max_length, dim)
-        self.attention = nn.MultiheadAttention(dim, 1, dropout=config.dropout, batch_first=True)
         self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
         self.feed_forward = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, dim))
         self.dropout = nn.Dropout(config.dropout)
         self.query, self.key = nn.Linear(dim, dim, bias=False), nn.Linear(dim, dim, bias=False)
         self.recency = nn.Parameter(torch.zeros(config.max_length))  # r: bias by how many likes ago
-        self.register_buffer("log_temperature", torch.zeros(()))  # τ = 1: a learned one sharpens and overfits
 
     def titles(self, content: torch.Tensor, genres: torch.Tensor, collaborative: torch.Tensor) -> torch.Tensor:
         """Title vectors ``x`` ``(..., dim)`` from value vectors, genre and year multi-hots, collaborative numbers."""
         return self.content(content) + self.genre(genres) + self.collaborative(collaborative)
 
     def states(self, history: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
-        """States ``z`` ``(B, T, dim)`` of right-aligned histories ``(B, T, dim)`` with padding ``(B, T)``."""
+        """States ``z`` ``(B, T, dim)`` of right-aligned histories ``(B, T, dim)`` with padding ``(B, T)``.
+
+        Each like's state is its own title vector at its position, through a feed-forward layer: no like's
+        state depends on another's, so deleting a like removes its part and changes no other.
+        """
         length = history.shape[1]
-        hidden = self.dropout(history + self.position.weight[-length:])
-        causal = torch.triu(torch.ones(length, length, dtype=torch.bool), diagonal=1)
-        mask = (causal[None] | padding[:, None, :]) & ~torch.eye(length, dtype=torch.bool)[None]  # (B, T, T)
-        attended, _ = self.attention(hidden, hidden, hidden, attn_mask=mask, need_weights=False)
-        hidden = self.norm1(hidden + self.dropout(attended))
+        hidden = self.norm1(self.dropout(history + self.position.weight[-length:]))
         return self.norm2(hidden + self.dropout(self.feed_forward(hidden)))
 
     def readout(self, states: torch.Tensor, padding: torch.Tensor, candidates: torch.Tensor):
-        """Weights over the history ``(B, C, T)`` and their parts of each candidate's score ``(B, C, T)``.
+        """Logits of the weights over the history ``(B, C, T)`` (−inf where padded), and the similarities.
 
-        ``candidates`` ``(B, C, dim)`` or ``(C, dim)`` title vectors; the score is ``(weights * parts).sum(-1)``.
+        ``candidates`` ``(B, C, dim)`` or ``(C, dim)`` title vectors; the weights are the logits' softmax
+        and the score their log-sum-exp.
         """
         length = states.shape[1]
         similarity = self.similarity(states, candidates)  # (B, C, T)
         recency = self.recency[:length].flip(0)  # the last position is 0 likes ago
-        return self.weights(similarity, recency, ~padding[:, None, :]), similarity
+        return self.logits(similarity, recency, ~padding[:, None, :]), similarity
 
     def similarity(self, states: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
         """``s_t(j)`` ``(B, C, T)`` of history states ``(B, T, d)`` and candidates' title vectors ``([B,] C, d)``."""
         return torch.einsum("...cd,btd->bct", self.query(candidates), self.key(states)) / math.sqrt(self.config.dim)
 
-    def weights(self, similarity: torch.Tensor, recency: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
-        """``a_t(j)``: the softmax over visible history positions of ``s/τ + r`` (shapes broadcast)."""
-        logits = similarity / self.log_temperature.exp() + recency
-        return torch.softmax(logits.masked_fill(~visible, -torch.inf), dim=-1)
+    def logits(self, similarity: torch.Tensor, recency: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
+        """``s + r`` over visible history positions, −inf elsewhere (shapes broadcast)."""
+        return (similarity + recency).masked_fill(~visible, -torch.inf)
 
 
 @dataclass
@@ -145,11 +150,17 @@ class TitleFeatures:
     genres: torch.Tensor  # (N, G)
     collaborative: torch.Tensor  # (N,) 1 + index into the collaborative embeddings, 0 for none
 
-    def vectors(self, model: HistoryAttention, rows: torch.Tensor | None = None) -> torch.Tensor:
-        """Title vectors ``x`` of some rows (every row without ``rows``)."""
+    def vectors(self, model: HistoryAttention, rows: torch.Tensor | None = None, hidden: float = 0.0) -> torch.Tensor:
+        """Title vectors ``x`` of some rows (every row without ``rows``).
+
+        ``hidden``: the share of rows whose collaborative numbers are left out, at random (training only).
+        """
         if rows is None:
             return model.titles(self.content, self.genres, self.collaborative)
-        return model.titles(self.content[rows], self.genres[rows], self.collaborative[rows])
+        collaborative = self.collaborative[rows]
+        if hidden:
+            collaborative = collaborative.masked_fill(torch.rand(collaborative.shape) < hidden, 0)
+        return model.titles(self.content[rows], self.genres[rows], collaborative)
 
 
 def right_aligned(histories: list[np.ndarray], length: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -169,18 +180,18 @@ def right_aligned(histories: list[np.ndarray], length: int) -> tuple[torch.Tenso
     return rows, padding
 
 
-def history_scores(
+def history_logits(
     model: HistoryAttention, features: TitleFeatures, histories: list[np.ndarray], vectors: torch.Tensor | None = None
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
-    """Every title's score for each history ``(B, N)``, with the weights and parts ``(B, N, T)``.
+) -> torch.Tensor:  # fmt: skip
+    """``s_t(j) + r_(n−t)`` of every title for each history ``(B, N, T)``, −inf where a history is padded.
 
+    Their softmax over the last axis is the weights over the history and their log-sum-exp the score.
     ``vectors`` are :meth:`TitleFeatures.vectors` of every row, when the caller has them.
     """
     vectors = features.vectors(model) if vectors is None else vectors
     rows, padding = right_aligned(histories, model.config.max_length)
     states = model.states(vectors[rows], padding)
-    weights, parts = model.readout(states, padding, vectors)
-    return (weights * parts).sum(-1), weights, parts
+    return model.readout(states, padding, vectors)[0]
 
 
 def fit_history_model(
@@ -209,7 +220,7 @@ def fit_history_model(
             for start in range(0, len(order), settings.batch_size):
                 batch = [usable[i] for i in order[start : start + settings.batch_size]]
                 negatives = torch.from_numpy(generator.choice(liked, settings.negatives, p=chance))
-                loss = _prefix_loss(model, features, batch, negatives, log_chance, settings.prefixes, settings.future)
+                loss = _prefix_loss(model, features, batch, negatives, log_chance, settings)
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
@@ -230,33 +241,33 @@ def fit_history_model(
 
 def _prefix_loss(
     model: HistoryAttention, features: TitleFeatures, batch: list[np.ndarray], negatives: torch.Tensor,
-    log_chance: torch.Tensor, prefixes: int, future: int,
+    log_chance: torch.Tensor, settings: SequenceTraining,
 ) -> torch.Tensor:  # fmt: skip
-    """Sampled-softmax loss of predicting the next ``future`` likes from the likes before them.
+    """Sampled-softmax loss of predicting the next ``settings.future`` likes from the likes before them.
 
-    For ``prefixes`` prefixes of each history, drawn at random (every prefix, over the epochs), each of the
+    For ``settings.prefixes`` prefixes of each history, drawn at random (every prefix, over the epochs), each of the
     likes that follow is a positive against the sampled titles (Pancha et al. 2022 predict a window of
     future actions the same way: a person's next likes, not only the next one). Each title's logit is lowered by the
     log of its chance to be drawn (``log_chance`` ``(N,)``), so the loss estimates the full softmax over
     the catalog (Bengio & Senécal 2008; Yi et al. 2019).
     """
-    length = model.config.max_length
+    length, prefixes, future, hidden = model.config.max_length, settings.prefixes, settings.future, settings.hidden
     inputs, padding = right_aligned([h[:-1] for h in batch], length)
     targets, _ = right_aligned([h[1:] for h in batch], length)
-    states = model.states(features.vectors(model, inputs), padding)  # (B, T, d)
+    states = model.states(features.vectors(model, inputs, hidden), padding)  # (B, T, d)
     counts = (~padding).sum(1, keepdim=True)  # (B, 1) likes before the last
     ends = length - 1 - (torch.rand(len(batch), prefixes) * counts).long()  # (B, K) where each prefix ends
     ahead = ends[:, :, None] + torch.arange(future)  # (B, K, W) positions of the likes after each prefix
     coming = ahead <= length - 1
     wanted = targets.gather(1, ahead.clamp(max=length - 1).flatten(1))  # (B, K·W)
     candidates = torch.cat([wanted, negatives[None].expand(len(batch), -1)], dim=1)  # (B, K·W + S)
-    vectors = features.vectors(model, candidates)  # (B, C, d)
+    vectors = features.vectors(model, candidates, hidden)  # (B, C, d)
     similarity = model.similarity(states, vectors)  # (B, C, T)
     distance = ends[:, :, None] - torch.arange(length)[None, None, :]  # (B, K, T): likes before each prefix's end
     visible = (distance >= 0) & ~padding[:, None, :]
     recency = model.recency[distance.clamp(0, length - 1)]  # (B, K, T)
-    weights = model.weights(similarity[:, None], recency[:, :, None, :], visible[:, :, None, :])  # (B, K, C, T)
-    scores = (weights * similarity[:, None]).sum(-1) - log_chance[candidates][:, None, :]  # (B, K, C)
+    logits = model.logits(similarity[:, None], recency[:, :, None, :], visible[:, :, None, :])  # (B, K, C, T)
+    scores = torch.logsumexp(logits, -1) - log_chance[candidates][:, None, :]  # (B, K, C)
     spread = prefixes * future
     positive = scores[:, :, :spread].reshape(len(batch), prefixes, prefixes, future)
     positive = positive[:, torch.arange(prefixes), torch.arange(prefixes)]  # (B, K, W): prefix k's own likes

@@ -12,7 +12,7 @@ from recsys.cli import main
 from recsys.errors import CatalogError
 from recsys.interactions import Interactions, read_interactions
 from recsys.sequence import SequenceTraining
-from recsys.taste import train_taste
+from recsys.taste import attend, train_taste
 
 # Made-up viewing habits over the small catalog: whoever likes m1 (space) next likes m6, then m9.
 PATTERNS = [["m1", "m6", "m9"], ["m4", "m12"], ["m2", "m3", "m7"]]
@@ -100,7 +100,9 @@ def test_taste_learns_what_follows_and_explains_it(tasteful):
     assert found[0].drawn_by[0][:2] == ("m1", "Star Harbor")
     assert found[0].drawn_by[0][2] == pytest.approx(1.0)  # one like: all the weight
     names = [name for name, _ in found[0].parts]
-    assert names and set(names) <= {"history", "item-to-item", "popularity", "description"}
+    parts = {"history", "item-to-item", "popularity", "description", "agreement", "content (nobody liked it yet)"}
+    assert names and set(names) <= parts
+    assert sum(value for _, value in found[0].parts) == pytest.approx(found[0].score, abs=1e-3)  # exact parts
     found = tasteful.recommend(["m1", "m6"], k=3)
     assert found[0].id == "m9"
     assert sum(weight for *_, weight in found[0].drawn_by) == pytest.approx(1.0, abs=1e-4)
@@ -109,9 +111,22 @@ def test_taste_learns_what_follows_and_explains_it(tasteful):
 def test_weights_over_the_history_sum_to_one(tasteful):
     bound = tasteful.taste.bound(tasteful.catalog, tasteful.store, tasteful.scorer)
     history = np.array([0, 5, 8, 3])
-    weights, parts = bound.history_weights(history, np.arange(len(tasteful.catalog)))
+    weights = bound.like_weights(tasteful.scorer, tasteful.store, history, np.arange(len(tasteful.catalog)))
     assert weights.shape == (len(tasteful.catalog), 4)
     np.testing.assert_allclose(weights.sum(1), 1.0, atol=1e-5)
+
+
+def test_the_top_weighted_like_is_the_one_a_result_owes_most():
+    evidence = {name: np.random.default_rng(7).normal(size=(6, 40)) for name in ("history", "item-to-item")}
+    weights = {"history": 1.0, "item-to-item": 0.5}
+    for temperature in (0.1, 1.0):
+        scored = attend(evidence, weights, temperature)
+        np.testing.assert_allclose(sum(scored.named.values()), scored.total, atol=1e-9)  # the parts are the score
+        for title in range(40):
+            without = [attend({k: np.delete(v, t, 0) for k, v in evidence.items()}, weights, temperature).total[title]
+                       for t in range(6)]  # fmt: skip
+            costs = scored.total[title] - np.array(without)
+            assert np.argmax(costs) == np.argmax(scored.weights[:, title])
 
 
 def test_taste_is_saved_without_pickle_and_loads_the_same(tasteful, tmp_path):
