@@ -17,6 +17,7 @@ from pathlib import Path
 
 from recsys.catalog import Catalog
 from recsys.default import default_model
+from recsys.documents import batch_documents, recommend_document, search_document
 from recsys.encoding import PRECISIONS
 from recsys.engine import Hit, MovieSearch
 from recsys.errors import QueryError, RecsysError
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_building_commands(commands)
     _add_query_commands(commands)
     _add_update_commands(commands)
+    _add_serving_command(commands)
     return parser
 
 
@@ -156,6 +158,31 @@ def _add_query_commands(commands) -> None:
     search.add_argument("--lang", choices=["auto", "en", "es"], default="auto", help="the query's language")
     search.add_argument("--json", action="store_true", help="print JSON only")
     search.set_defaults(run=_run_search)
+
+
+def _add_serving_command(commands) -> None:
+    """serve: the HTTP API."""
+    serving = commands.add_parser("serve", help="the HTTP API (OpenAPI docs at /docs)")
+    _model_option(serving)
+    serving.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serving.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serving.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+    serving.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="bearer token for writes if RECSYS_API_TOKEN is unset (neither: no writes)",
+    )
+    serving.set_defaults(run=_run_serve)
+
+
+def _run_serve(args: argparse.Namespace) -> None:
+    from recsys.api import serve  # FastAPI and uvicorn load only for this command
+
+    if args.workers < 1:
+        raise QueryError("--workers must be 1 or more")
+    model = _resolve_model(args.model)
+    print(f"serving {model} on http://{args.host}:{args.port} (docs: /docs); Ctrl+C stops")
+    serve(model, args.host, args.port, args.workers, Path(args.token_file) if args.token_file else None)
 
 
 def _add_update_commands(commands) -> None:
@@ -335,28 +362,19 @@ def _run_search(args: argparse.Namespace) -> None:
                "exclude_genres": args.exclude_genre, "ignore": args.ignore or (), "language": args.lang}  # fmt: skip
     if args.batch:
         qids, queries = _read_batch(Path(args.batch))
-        results = model.search_many(queries, k=args.k or 100, **filters)
-        for qid, hits in zip(qids, results, strict=True):
-            print(
-                json.dumps(
-                    {"qid": qid, "ranked": [h.id for h in hits], "scores": [h.score for h in hits]}, ensure_ascii=False
-                )
-            )
+        for document in batch_documents(model, qids, queries, args.k or 100, **filters):
+            print(json.dumps(document, ensure_ascii=False))
+        return
+    if args.json:
+        print(json.dumps(search_document(model, args.query, args.k or 10, **filters), ensure_ascii=False))
         return
     hits = model.search(args.query, k=args.k or 10, **filters)
     understood = model.understand(args.query, filters["ignore"], args.lang)
-    readings = understood.readings
-    if args.json:
-        readable = [reading._asdict() for reading in readings]
-        results = [h._asdict() for h in hits]
-        document = {"query": args.query, "language": understood.language, "understood": readable, "results": results}
-        print(json.dumps(document, ensure_ascii=False))
-    else:
-        for reading in readings:
-            print(f"understood as {reading.shown}   [--ignore {reading.key}]")
-        for note in understood.notes:
-            print(f"note: {note}")
-        _print_hits(hits)
+    for reading in understood.readings:
+        print(f"understood as {reading.shown}   [--ignore {reading.key}]")
+    for note in understood.notes:
+        print(f"note: {note}")
+    _print_hits(hits)
 
 
 def _run_add(args: argparse.Namespace) -> None:
@@ -394,15 +412,10 @@ def _print_taste(report: dict, weights: dict[str, float]) -> None:
 
 def _run_recommend(args: argparse.Namespace) -> None:
     model = MovieSearch.load(_resolve_model(args.model))
-    found = model.recommend(args.liked, k=args.k, disliked_ids=args.disliked)
     if args.json:
-        results = [
-            {**r._asdict(), "drawn_by": [dict(zip(("id", "title", "weight"), d, strict=True)) for d in r.drawn_by],
-             "parts": dict(r.parts)}
-            for r in found
-        ]  # fmt: skip
-        print(json.dumps({"liked": args.liked, "disliked": args.disliked, "results": results}, ensure_ascii=False))
+        print(json.dumps(recommend_document(model, args.liked, args.disliked, args.k), ensure_ascii=False))
         return
+    found = model.recommend(args.liked, k=args.k, disliked_ids=args.disliked)
     _print_hits(found)
     width = max((len(r.title) for r in found), default=0)
     print("\nwhy:")
