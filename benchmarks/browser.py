@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, answers, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -34,9 +31,7 @@ class App:
     """A `streamlit run app.py` server on a free port, with its own recsys home (where models are built)."""
 
     def __init__(self, home: Path):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "RECSYS_HOME": str(home)}
         command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
@@ -45,15 +40,8 @@ class App:
 
     def wait_until_up(self, timeout: float = 120.0) -> None:
         """Wait for the server's health check to answer."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)  # the server is starting
-        raise AssertionError(f"the app did not start: {self.process.stderr.read1().decode()[-2000:]}")
+        if not answers(f"{self.url}/_stcore/health", timeout):
+            raise AssertionError(f"the app did not start: {self.process.stderr.read1().decode()[-2000:]}")
 
     def stop(self) -> None:
         """Stop the server."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import platform
 import random
+import socket
+import time
+import urllib.request
 from pathlib import Path
 
 import bm25s
@@ -150,3 +153,23 @@ class Baselines:
         vector = self.model.encode([query], normalize_embeddings=True, show_progress_bar=False)
         _, rows = self.index.search(np.asarray(vector, dtype=np.float32), self.depth)
         return self.ids[rows[0]].tolist()
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def answers(url: str, timeout: float, pause: float = 0.2) -> bool:
+    """Whether ``url`` answers 200 within ``timeout`` seconds (asked again every ``pause`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if answer.status == 200:
+                    return True
+        except OSError:
+            time.sleep(pause)  # the server is starting
+    return False
