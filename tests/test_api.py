@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 
@@ -142,3 +143,25 @@ def test_metrics_count_requests_in_prometheus_text(client):
     assert 'recsys_requests_total{method="GET",path="/search",status="200"}' in text
     assert 'recsys_errors_total{path="/titles/{movie_id}",status="404"}' in text
     assert "recsys_request_seconds_bucket" in text and "recsys_model_version" in text
+
+
+hypothesis = pytest.importorskip("hypothesis", reason="the dev extra installs hypothesis")
+
+
+@pytest.fixture(scope="module")
+def shared_client(small_model, tmp_path_factory):
+    directory = small_model.save(tmp_path_factory.mktemp("api") / "model")
+    return TestClient(create_app(directory, TOKEN), raise_server_exceptions=False)
+
+
+@hypothesis.settings(max_examples=60, deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
+@hypothesis.given(text=hypothesis.strategies.text(max_size=2_000), k=hypothesis.strategies.integers())
+def test_any_unicode_query_and_any_k_get_an_answer_or_a_4xx_never_a_500(shared_client, text, k):
+    for answer in (
+        shared_client.get("/search", params={"q": text, "k": k}),
+        shared_client.get("/explain", params={"q": text, "id": text}),
+        shared_client.get(f"/titles/{quote(text, safe='')}"),
+        shared_client.post("/recommend", json={"liked": [text], "k": k}),
+    ):
+        assert answer.status_code < 500, answer.text
+        assert answer.status_code == 200 or "error" in answer.json()
