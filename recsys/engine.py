@@ -57,7 +57,7 @@ class Recommendation(NamedTuple):
     weight: float
     because_id: str
     because: str
-    drawn_by: tuple = ()  # (id, title, weight) of the past likes that drew it most, by the history model's weights
+    drawn_by: tuple = ()  # (id, title, weight) of the past likes that drew it most: the attention's weights
     parts: tuple = ()  # (name, weighted value) of each part of the score, for a model trained with likes
 
     def reason(self, least_weight: float = 0.0) -> str:
@@ -252,7 +252,7 @@ class MovieSearch:
         bound = self.taste.bound(self.catalog, self.store, self.scorer)
         scores, rows, parts, weights = bound.recommend(
             self.scorer, self.store, np.array(liked), np.array(disliked, int), k
-        )  # weights (k, L): the history model's, over the latest likes
+        )  # weights (k, L): the attention's, over the latest likes
         recent = liked[-weights.shape[1] :] if weights.size else []
         found = []
         for hit, row_weights, row_parts in zip(self._results(scores, rows), weights, parts, strict=True):
