@@ -1,6 +1,7 @@
 """The HTTP API under load, while its model changes: `recsys serve` on loopback against in-process search.
 
     python -m benchmarks.serve [--clients 32] [--seconds 60] [--workers 2] [--json results.json]
+    python -m benchmarks.serve --memory MODEL_DIR [--workers 4]
 
 A copy of the default model is served by ``recsys serve --workers N``. ``--clients`` threads, each with
 its own connection, first send searches only for a quarter of ``--seconds`` (the hand-written queries),
@@ -10,6 +11,11 @@ then a mix for ``--seconds``: searches, searches with explanations, explanations
 and removes it again, five times, through ``POST /titles`` and ``DELETE /titles/{id}``, and once replaces
 the model on disk whole from outside (written atomically, as ``recsys train --out`` writes it). The mixed
 load lasts ``--seconds`` or until the writes end, whichever is later.
+
+With ``--memory``, the model in MODEL_DIR is served by one worker and then by ``--workers``; after 200
+requests on fresh connections (so that every worker has searched, explained and recommended), each
+worker's resident memory (RSS) and proportional share of it (PSS: a page shared by n processes counts
+1/n in each) are read from ``/proc``. Reported: the workers' total PSS against one worker's.
 
 Reported: requests/s, p50 and p99 latency per kind, errors (any status but 200, any failed connection),
 and searches/s per core against ``MovieSearch.search`` called in-process on the same queries in the same
@@ -45,9 +51,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--memory", metavar="MODEL_DIR", help="measure the workers' memory on this model instead")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     import httpx  # the dev extra installs it
+
+    if args.memory:
+        report = {"machine": machine(), "model": args.memory, **_memory(httpx, Path(args.memory), args.workers)}
+        print(json.dumps(report, indent=1))
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
+        return
 
     model = MovieSearch.load(default_model(progress=True))
     queries = list(HAND_WRITTEN)
@@ -94,6 +108,51 @@ class Server:
         """Stop the server and its workers."""
         self.process.terminate()
         self.process.wait(timeout=60)
+
+
+def _memory(httpx, model_dir: Path, workers: int) -> dict:
+    """Each worker's RSS and PSS (MB) serving ``model_dir`` with 1 and with ``workers`` workers, after use."""
+    found = {}
+    for count in (1, workers):
+        server = Server(model_dir, count)
+        try:
+            if not answers(f"{server.url}/health", 600, pause=1.0):
+                raise SystemExit(f"the server did not start: {server.process.stderr.read1().decode()[-2000:]}")
+            with httpx.Client(base_url=server.url, timeout=120) as session:
+                liked = [r["id"] for r in session.get("/search", params={"q": "a", "k": 3}).json()["results"]]
+            for number in range(200):  # a fresh connection each: the kernel spreads them over the workers
+                with httpx.Client(base_url=server.url, timeout=120) as session:
+                    kind = ["search", "search+explain", "recommend"][number % 3]
+                    _request(session, kind, HAND_WRITTEN[number % len(HAND_WRITTEN)], liked)
+            time.sleep(2)
+            processes = _children(server.process.pid)
+            figures = [_resident(pid) for pid in processes]
+            found[f"{count} worker{'s' * (count > 1)}"] = {
+                "processes": len(processes), "RSS MB each": [f[0] for f in figures],
+                "PSS MB each": [f[1] for f in figures], "PSS MB total": round(sum(f[1] for f in figures), 1),
+            }  # fmt: skip
+        finally:
+            server.stop()
+    one, many = (found[key]["PSS MB total"] for key in found)
+    return {**found, f"{workers} workers over 1, total PSS": round(many / one, 3)}
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes of ``recsys serve``: uvicorn's spawned children (with one worker, the server itself)."""
+    kids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids += [int(child) for child in (task / "children").read_text().split()]
+    workers = [kid for kid in kids if "spawn_main" in Path(f"/proc/{kid}/cmdline").read_text()]
+    return workers or [pid]
+
+
+def _resident(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) of a process in MB, from /proc/PID/smaps_rollup."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        values[name] = int(rest.split()[0]) / 1024
+    return round(values["Rss"], 1), round(values["Pss"], 1)
 
 
 def _load(httpx, url: str, queries: list[str], ids: list[str], served_dir: Path | None, clients: int,
