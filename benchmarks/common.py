@@ -173,3 +173,11 @@ def answers(url: str, timeout: float, pause: float = 0.2) -> bool:
         except OSError:
             time.sleep(pause)  # the server is starting
     return False
+
+
+def server_processes(pid: int) -> list[int]:
+    """``recsys serve`` and its forked workers (its other children, Apertium's, are not the server's)."""
+    kids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids += [int(child) for child in (task / "children").read_text().split()]
+    return [pid, *(kid for kid in kids if b"serve" in Path(f"/proc/{kid}/cmdline").read_bytes())]

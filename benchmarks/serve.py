@@ -14,8 +14,9 @@ load lasts ``--seconds`` or until the writes end, whichever is later.
 
 With ``--memory``, the model in MODEL_DIR is served by one worker and then by ``--workers``; after 200
 requests on fresh connections (so that every worker has searched, explained and recommended), each
-worker's resident memory (RSS) and proportional share of it (PSS: a page shared by n processes counts
-1/n in each) are read from ``/proc``. Reported: the workers' total PSS against one worker's.
+process's resident memory (RSS) and proportional share of it (PSS: a page shared by n processes counts
+1/n in each) are read from ``/proc``, for the server and its forked workers. Reported: their total PSS
+with ``--workers`` against the total with one.
 
 Reported: requests/s, p50 and p99 latency per kind, errors (any status but 200, any failed connection),
 and searches/s per core against ``MovieSearch.search`` called in-process on the same queries in the same
@@ -38,7 +39,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from benchmarks.common import HAND_WRITTEN, answers, free_port, machine
+from benchmarks.common import HAND_WRITTEN, answers, free_port, machine, server_processes
 from recsys import MovieSearch
 from recsys.default import default_model
 
@@ -125,7 +126,7 @@ def _memory(httpx, model_dir: Path, workers: int) -> dict:
                     kind = ["search", "search+explain", "recommend"][number % 3]
                     _request(session, kind, HAND_WRITTEN[number % len(HAND_WRITTEN)], liked)
             time.sleep(2)
-            processes = _children(server.process.pid)
+            processes = server_processes(server.process.pid)
             figures = [_resident(pid) for pid in processes]
             found[f"{count} worker{'s' * (count > 1)}"] = {
                 "processes": len(processes), "RSS MB each": [f[0] for f in figures],
@@ -135,15 +136,6 @@ def _memory(httpx, model_dir: Path, workers: int) -> dict:
             server.stop()
     one, many = (found[key]["PSS MB total"] for key in found)
     return {**found, f"{workers} workers over 1, total PSS": round(many / one, 3)}
-
-
-def _children(pid: int) -> list[int]:
-    """The worker processes of ``recsys serve``: uvicorn's spawned children (with one worker, the server itself)."""
-    kids = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        kids += [int(child) for child in (task / "children").read_text().split()]
-    workers = [kid for kid in kids if "spawn_main" in Path(f"/proc/{kid}/cmdline").read_text()]
-    return workers or [pid]
 
 
 def _resident(pid: int) -> tuple[float, float]:

@@ -31,10 +31,12 @@ from starlette.exceptions import HTTPException
 
 from recsys import documents
 from recsys.catalog import Catalog
+from recsys.engine import MovieSearch
 from recsys.errors import CatalogError, ModelError, QueryError, RecsysError
 from recsys.jobs import RetrainJob
 from recsys.serving import ServedModel, Version, api_token
 from recsys.train import TrainConfig
+from recsys.workers import serve_forked
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 1000
@@ -97,13 +99,9 @@ class RetrainRequest(BaseModel):
     seed: int | None = None
 
 
-MODEL_VARIABLE = "RECSYS_SERVE_MODEL"  # how `recsys serve` tells its workers what to serve
-TOKEN_FILE_VARIABLE = "RECSYS_SERVE_TOKEN_FILE"
-
-
 def serve(model_dir: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
           token_file: Path | None = None) -> None:  # fmt: skip
-    """Serve the API with uvicorn until interrupted; ``workers`` processes share the port.
+    """Serve the API with uvicorn until interrupted; ``workers`` processes forked after the model is loaded.
 
     Raises
     ------
@@ -112,21 +110,20 @@ def serve(model_dir: Path, host: str = "127.0.0.1", port: int = 8000, workers: i
     RecsysError
         If the token file cannot be read.
     """
-    import uvicorn  # the serve extra installs it
+    import uvicorn
 
-    api_token(token_file)  # a bad token file stops here, not in every worker
-    ServedModel(Path(model_dir))  # likewise a directory that holds no model
-    os.environ[MODEL_VARIABLE] = str(Path(model_dir).resolve())
-    if token_file is not None:
-        os.environ[TOKEN_FILE_VARIABLE] = str(Path(token_file).resolve())
-    uvicorn.run("recsys.api:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level="warning")  # fmt: skip
+    app = create_app(Path(model_dir), api_token(token_file))
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    serve_forked(app, host, port, workers, ready=lambda: _ready(app.state.served.current().model))
 
 
-def app_from_environment() -> FastAPI:
-    """The app of one ``recsys serve`` worker: the model and token file its parent put in the environment."""
-    token_file = os.environ.get(TOKEN_FILE_VARIABLE)
-    return create_app(Path(os.environ[MODEL_VARIABLE]), api_token(Path(token_file) if token_file else None))
+def _ready(model: MovieSearch) -> None:
+    """Build what every request needs and the model makes on first use, so that forked workers share it."""
+    model.understand("a film to warm up the query readers")
+    if model.taste is not None:
+        model.taste.bound(model.catalog, model.store, model.scorer)
 
 
 def create_app(model_dir: Path, token: str | None = None) -> FastAPI:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from recsys.cli import main
 
-pytest.importorskip("httpx", reason="the dev extra installs httpx, which TestClient needs")
+httpx = pytest.importorskip("httpx", reason="the dev extra installs httpx, which TestClient needs")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from recsys.api import MAX_BODY_BYTES, create_app  # noqa: E402
@@ -165,3 +168,24 @@ def test_any_unicode_query_and_any_k_get_an_answer_or_a_4xx_never_a_500(shared_c
     ):
         assert answer.status_code < 500, answer.text
         assert answer.status_code == 200 or "error" in answer.json()
+
+
+def test_recsys_serve_forks_workers_that_answer_and_stop(model_dir):
+    from benchmarks.common import answers, free_port, server_processes
+
+    port = free_port()
+    command = [sys.executable, "-m", "recsys.cli", "serve", "--model", str(model_dir), "--port", str(port),
+               "--workers", "2"]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert answers(f"http://127.0.0.1:{port}/health", 180), server.stderr.read1().decode()
+        workers = server_processes(server.pid)[1:]
+        assert len(workers) == 2  # forked after the model was loaded
+        for _ in range(6):  # fresh connections: both workers answer with the same model
+            answer = httpx.get(f"http://127.0.0.1:{port}/search", params={"q": "alien creature on a ship", "k": 3})
+            assert answer.status_code == 200 and answer.json()["results"][0]["id"] == "m1"
+    finally:
+        server.terminate()
+        assert server.wait(timeout=60) == 0
+    assert not any(Path(f"/proc/{pid}").exists() and b"serve" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                   for pid in workers)  # fmt: skip
