@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException
 from recsys import documents
 from recsys.catalog import Catalog
 from recsys.engine import MovieSearch
-from recsys.errors import CatalogError, ModelError, QueryError, RecsysError
+from recsys.errors import CatalogError, ModelError, QueryError, RecsysError, UnknownTitle
 from recsys.jobs import RetrainJob
 from recsys.serving import ServedModel, Version, api_token
 from recsys.train import TrainConfig
@@ -227,8 +227,6 @@ def create_app(model_dir: Path, token: str | None = None) -> FastAPI:
     @app.get("/titles/{movie_id}")
     def title(movie_id: str) -> dict:
         current = version()
-        if movie_id not in current.model:
-            raise ApiError(404, f"no title with id {movie_id!r} in this model's catalog")
         return {"model_version": current.name, "title": documents.title_document(current.model, movie_id)}
 
     @app.post("/titles", dependencies=[Depends(may_write)])
@@ -246,10 +244,7 @@ def create_app(model_dir: Path, token: str | None = None) -> FastAPI:
     def remove_title(movie_id: str) -> dict:
         with _one_writer(served.directory, writing):
             jobs.refuse_while_running()
-            model = served.reload_now().model
-            if movie_id not in model:
-                raise ApiError(404, f"no title with id {movie_id!r} in this model's catalog")
-            model.remove([movie_id]).save(served.directory)
+            served.reload_now().model.remove([movie_id]).save(served.directory)
             current = served.reload_now()
         return {"model_version": current.name, "removed": movie_id, "titles": len(current.model.catalog)}
 
@@ -347,10 +342,14 @@ def _add_error_handlers(app: FastAPI, metrics: _Metrics) -> None:
     async def refused(request: Request, err: ApiError) -> JSONResponse:
         return JSONResponse({"error": str(err)}, status_code=err.status)
 
+    @app.exception_handler(UnknownTitle)
+    async def unknown_title(request: Request, err: UnknownTitle) -> JSONResponse:
+        return JSONResponse({"error": str(err)}, status_code=404)
+
     @app.exception_handler(QueryError)
     @app.exception_handler(CatalogError)
     async def bad_input(request: Request, err: RecsysError) -> JSONResponse:
-        return JSONResponse({"error": str(err)}, status_code=404 if "no title with id" in str(err) else 400)
+        return JSONResponse({"error": str(err)}, status_code=400)
 
     @app.exception_handler(ModelError)
     async def no_model(request: Request, err: ModelError) -> JSONResponse:

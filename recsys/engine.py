@@ -14,7 +14,7 @@ import pandas as pd
 from recsys import modeldir
 from recsys.catalog import DOCUMENT_TEMPLATE, Catalog
 from recsys.encoding import TextEncoder
-from recsys.errors import CatalogError, ModelError, QueryError
+from recsys.errors import CatalogError, ModelError, QueryError, UnknownTitle
 from recsys.explain import Explanation, explain_text, explain_titles, on_typed_words
 from recsys.head import AttentionHead, HeadConfig
 from recsys.language import query_language
@@ -344,7 +344,7 @@ class MovieSearch:
 
     def _row(self, movie_id: str) -> int:
         if movie_id not in self:
-            raise QueryError(f"no title with id {movie_id!r} in this model's catalog")
+            raise UnknownTitle(f"no title with id {movie_id!r} in this model's catalog")
         return self.catalog.row_of[movie_id]
 
     @cached_property

@@ -38,3 +38,7 @@ class ModelError(RecsysError):
 
 class QueryError(RecsysError):
     """A query that cannot be searched (for example, empty)."""
+
+
+class UnknownTitle(QueryError):
+    """An id that names no title of the model's catalog."""
