@@ -122,16 +122,14 @@ class HistoryAttention(nn.Module):
         hidden = self.norm1(self.dropout(history + self.position.weight[-length:]))
         return self.norm2(hidden + self.dropout(self.feed_forward(hidden)))
 
-    def readout(self, states: torch.Tensor, padding: torch.Tensor, candidates: torch.Tensor):
-        """Logits of the weights over the history ``(B, C, T)`` (−inf where padded), and the similarities.
+    def readout(self, states: torch.Tensor, padding: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+        """Logits of the weights over the history ``(B, C, T)``, −inf where padded.
 
         ``candidates`` ``(B, C, dim)`` or ``(C, dim)`` title vectors; the weights are the logits' softmax
         and the score their log-sum-exp.
         """
-        length = states.shape[1]
-        similarity = self.similarity(states, candidates)  # (B, C, T)
-        recency = self.recency[:length].flip(0)  # the last position is 0 likes ago
-        return self.logits(similarity, recency, ~padding[:, None, :]), similarity
+        recency = self.recency[: states.shape[1]].flip(0)  # the last position is 0 likes ago
+        return self.logits(self.similarity(states, candidates), recency, ~padding[:, None, :])
 
     def similarity(self, states: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
         """``s_t(j)`` ``(B, C, T)`` of history states ``(B, T, d)`` and candidates' title vectors ``([B,] C, d)``."""
@@ -191,7 +189,7 @@ def history_logits(
     vectors = features.vectors(model) if vectors is None else vectors
     rows, padding = right_aligned(histories, model.config.max_length)
     states = model.states(vectors[rows], padding)
-    return model.readout(states, padding, vectors)[0]
+    return model.readout(states, padding, vectors)
 
 
 def fit_history_model(

@@ -65,9 +65,14 @@ class ServedModel:
         return version
 
     def reload_now(self) -> Version:
-        """Load the directory's model now (at start, in tests, after a write by this process)."""
+        """The directory's model now: the one serving if the directory is unchanged, else loaded and served."""
         with self._reloading:
-            self._swap()
+            try:
+                unchanged = _stamp(self.directory) == self._current.stamp
+            except OSError:  # no config.json just now: loading says what is wrong
+                unchanged = False
+            if not unchanged:
+                self._swap()
         return self._current
 
     def _reload(self) -> None:
