@@ -173,16 +173,21 @@ class BoundTaste:
                 popular[row_of[movie_id]] = count
         return cls(taste, features, vectors, item_to_item, np.log1p(popular))
 
-    def evidence(self, scorer: Scorer, store: TitleStore, history: np.ndarray) -> dict[str, np.ndarray]:
-        """Each part's evidence from each of the latest ``L`` likes for every title ``(L, N)``, unscaled."""
+    def evidence(
+        self, scorer: Scorer, store: TitleStore, history: np.ndarray, parts: tuple[str, ...] = LIKE_PARTS
+    ) -> dict[str, np.ndarray]:  # fmt: skip
+        """Some parts' evidence from each of the latest ``L`` likes for every title ``(L, N)``, unscaled."""
         recent = np.asarray(history[-self.taste.sequence.config.max_length :], dtype=np.int64)
-        with torch.inference_mode():
-            logits = history_logits(self.taste.sequence, self.features, [recent], self.vectors)
-        return {
-            "history": logits[0, :, -len(recent) :].T.numpy(),
-            "item-to-item": self.item_to_item.per_like(recent, self.taste.recency),
-            "description": description_parts(scorer, store, list(recent)).T,
-        }
+        found = {}
+        if "history" in parts:
+            with torch.inference_mode():
+                logits = history_logits(self.taste.sequence, self.features, [recent], self.vectors)
+            found["history"] = logits[0, :, -len(recent) :].T.numpy()
+        if "item-to-item" in parts:
+            found["item-to-item"] = self.item_to_item.per_like(recent, self.taste.recency)
+        if "description" in parts:
+            found["description"] = description_parts(scorer, store, list(recent)).T
+        return found
 
     def scores(self, scorer: Scorer, store: TitleStore, history: np.ndarray, disliked: np.ndarray) -> np.ndarray:
         """Every title's score ``(N,)`` for a history of rows (oldest first) and disliked rows."""
@@ -209,7 +214,9 @@ class BoundTaste:
 
     def _scored(self, scorer: Scorer, store: TitleStore, history: np.ndarray, disliked: np.ndarray) -> Scored:
         mixing = self.taste.mixing
-        evidence = scaled(self.evidence(scorer, store, history), mixing.scales)
+        weighted = [name for name in LIKE_PARTS if mixing.weights.get(name) or mixing.unliked_weights.get(name)]
+        needed = tuple(weighted) or ("description",)  # a part without weight is not computed; the likes need one
+        evidence = scaled(self.evidence(scorer, store, history, needed), mixing.scales)
         scored = attend(evidence, mixing.weights, mixing.temperature)
         if mixing.unliked_weights:
             unliked = attend(evidence, mixing.unliked_weights, mixing.unliked_temperature)
@@ -267,8 +274,9 @@ def attend(evidence: dict[str, np.ndarray], weights: dict[str, float], temperatu
     True
     """
     used = {name: weights[name] for name in LIKE_PARTS if weights.get(name) and name in evidence}
-    length = len(next(iter(evidence.values())))
-    combined = sum((weight * evidence[name] for name, weight in used.items()), np.zeros_like(evidence["history"]))
+    first = next(iter(evidence.values()))  # (L, N)
+    length = len(first)
+    combined = sum((weight * evidence[name] for name, weight in used.items()), np.zeros_like(first))
     logits = torch.from_numpy(combined / temperature)
     attention = torch.softmax(logits, 0).numpy()
     total = length * temperature * (torch.logsumexp(logits, 0).numpy() - np.log(length))
