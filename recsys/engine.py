@@ -213,8 +213,7 @@ class MovieSearch:
         for query in queries:
             _check_query(query)
         user_mask = self.catalog.mask(genres=genres, years=years, kind=kind, **filters)
-        intents = [self.understand(query, ignore, language) for query in queries]
-        vectors = self._query_vectors(intents)  # (Q, D)
+        intents, vectors = self._encoded([self.understand(query, ignore, language) for query in queries])  # (Q, D)
         ranked = [
             self.scorer.rank(intent, vector, k, self.catalog, self.store, user_mask)
             for intent, vector in zip(intents, vectors, strict=True)
@@ -282,14 +281,26 @@ class MovieSearch:
             raise QueryError(str(err)) from None
         return self._parser.parse(query, ignore, language)
 
-    def _query_vectors(self, intents: list[Intents]) -> np.ndarray:
-        """``(Q, D)`` query vectors of the texts the encoder reads; zero where only a referenced title is left."""
+    def _encoded(self, intents: list[Intents]) -> tuple[list[Intents], np.ndarray]:
+        """The intents with what their meaning suggests, and the ``(Q, D)`` query vectors of their texts.
+
+        Each intent gets :meth:`Scorer.with_suggested`; a vector is zero where only a referenced title is left.
+        """
         texts = [intent.text for intent in intents]
         vectors = np.zeros((len(texts), self.scorer.head.config.dim), dtype=np.float32)
         written = [n for n, text in enumerate(texts) if text]
+        intents = list(intents)
         if written:
-            vectors[written] = self.scorer.query_vectors(self.encoder.embed([texts[n] for n in written]))
-        return vectors
+            embeddings = self.encoder.embed([texts[n] for n in written])  # (W, C)
+            vectors[written] = self.scorer.query_vectors(embeddings)
+            for n, embedding in zip(written, embeddings, strict=True):
+                intents[n] = self.scorer.with_suggested(intents[n], embedding, vectors[n], self.store)
+        return intents, vectors
+
+    def _understood(self, query: str, ignore: Iterable[str], language: str | None) -> Intents:
+        """:meth:`understand`, with the genres the query's meaning suggests when the model weighs them."""
+        intent = self.understand(query, ignore, language)
+        return self._encoded([intent])[0][0] if self.scorer.settings.genre_affinity else intent
 
     def explain(
         self, query: str, movie_id: str | None = None, text: str | None = None, ignore: Iterable[str] = (),
@@ -311,7 +322,7 @@ class MovieSearch:
         if movie_id is not None:
             return self.explain_many(query, [movie_id], ignore, language)[0]
         _check_query(query)
-        intent = self.understand(query, ignore, language)
+        intent = self._understood(query, ignore, language)
         query_words, movie_words = map(word_vectors, self.encoder.token_states([intent.text, " ".join(text.split())]))
         return self._on_typed_words(intent, [explain_text(intent, query_words, movie_words, self.scorer)])[0]
 
@@ -320,7 +331,7 @@ class MovieSearch:
     ) -> list[Explanation]:
         """Explain several titles' scores for one query (a search's results): the query is encoded once."""
         _check_query(query)
-        intent = self.understand(query, ignore, language)
+        intent = self._understood(query, ignore, language)
         rows = np.array([self._row(movie_id) for movie_id in movie_ids], dtype=np.int64)
         query_words = word_vectors(self.encoder.token_states([intent.text])[0]) if intent.text else None
         titles = self.store.word_vectors(self.catalog, rows.tolist(), self.encoder)

@@ -34,6 +34,10 @@ from recsys.vocabulary import (
     Lexicon,
 )
 
+DESCRIPTION_WORDS = 6  # content words left after the readings from which a query is read as a plot described
+DESCRIPTION_NOTE = "read as a description: the places and years in it are searched as words, not as filters"
+_SETTINGS = frozenset({"years", "rating", "runtime", "seasons"})  # readings that can set a story
+
 _FULL_DECADE = re.compile(r"(?<![\w'])(1[89]\d0|20[0-2]0)'?s\b")
 _SHORT_DECADE = re.compile(r"(?<![\w])'?(\d)0'?s\b")
 _RANGE = re.compile(r"\b(?:between|from)?\s*(1[89]\d\d|20\d\d)\s*(?:-|–|to|and)\s*(1[89]\d\d|20\d\d)\b")
@@ -86,6 +90,12 @@ class Intents:
         For a translated query, the words of the query the translation is of (``text`` is the translation).
     notes : list of str
         What the user should know about how the query was read ("no translation: ...").
+    suggested : np.ndarray or None
+        ``(G,)`` for a query that names no genre, the probability of each of the model's readout genres
+        read from the query's meaning (its value vector); set by the engine after encoding.
+    spread : float
+        With ``suggested``: 1 minus the largest attention weight over the catalog's titles, near 0 when
+        one title stands out (a known item) and near 1 when many match alike (a kind of film).
     """
 
     genres: dict[str, list[str]] = field(default_factory=dict)
@@ -103,6 +113,8 @@ class Intents:
     language: str = "en"
     source_text: str = ""
     notes: list[str] = field(default_factory=list)
+    suggested: np.ndarray | None = None
+    spread: float = 0.0
 
     def add(self, key: str, shown: str) -> None:
         """Record a reading."""
@@ -210,7 +222,10 @@ class QueryParser:
     def parse(self, query: str, ignore: Iterable[str] = (), language: str = "en") -> Intents:
         """Understand a query; readings whose key is in ``ignore`` are not made (their words stay words).
 
-        ``language`` chooses the lexicon (``recsys.vocabulary.LEXICONS``): "en" or "es".
+        ``language`` chooses the lexicon (``recsys.vocabulary.LEXICONS``): "en" or "es". A query that
+        describes a plot (``DESCRIPTION_WORDS`` content words or more besides what was read) tells where and
+        when its story happens: its places, years, ratings, lengths, excluded words and one-word names are
+        then searched as words, not read as filters ("a cop in 80s hong kong who ..."); a kind stays read.
 
         >>> parser = QueryParser(["Comedy", "Romance", "Horror", "Animation"], ["movie", "series"])
         >>> intents = parser.parse("90s romantic comedy")
@@ -218,8 +233,17 @@ class QueryParser:
         ((1990, 1999), ['Comedy', 'Romance'], True)
         >>> parser.parse("animated series about a lost dog").kind
         'series'
+        >>> parser.parse("series about a detective in 80s tokyo who hunts a thief across the city").years
         """
-        intents, ignore, lexicon = Intents(), frozenset(ignore), LEXICONS[language]
+        intents = self._parse(query, frozenset(ignore), language)
+        settings = [reading.key for reading in intents.readings if _is_setting(reading)]
+        if settings and _content_words(intents.text, LEXICONS[language]) >= DESCRIPTION_WORDS:
+            intents = self._parse(query, frozenset(ignore) | set(settings), language)
+            intents.notes.append(DESCRIPTION_NOTE)
+        return intents
+
+    def _parse(self, query: str, ignore: frozenset[str], language: str) -> Intents:
+        intents, lexicon = Intents(), LEXICONS[language]
         words = _plain(query).split()  # accents kept for BM25; names, titles and labels are matched folded
         if self.speller and lexicon is ENGLISH:  # the speller knows English words only
             words = readers.read_spelling(words, self.speller, intents, ignore)
@@ -378,6 +402,18 @@ class QueryParser:
                 intents.add("kind", f"kind: {kind}, from '{found}'")
                 return _remove_phrase(text, found)
         return text
+
+
+def _is_setting(reading: Reading) -> bool:
+    """Whether a reading can be where or when a described story happens, or a word of it, not a filter asked for."""
+    if reading.key.startswith("person:"):  # one word that is also a name ("havana"); full names stay read
+        return " " not in reading.shown.rsplit(", from '", 1)[-1].strip("'")
+    return reading.key in _SETTINGS or reading.key.startswith("place:") or reading.key.startswith("not:'")
+
+
+def _content_words(text: str, lexicon: Lexicon) -> int:
+    """How many words of a text are not stop words."""
+    return sum(word not in lexicon.stop_words for word in text.split())
 
 
 def _plain(text: str) -> str:

@@ -1,7 +1,7 @@
 """A title's score for a query, as named parts: one formula that ranking sums and explanations split.
 
     score = q·k  +  q_like·k  +  λ · BM25  +  β_genre · genre share  +  β_predicted · predicted genre probability
-            +  β_person · share of the people named
+            +  β_person · share of the people named  +  δ · spread · suggested genre probability
 
 ``q·k`` is the attention score of the head (``recsys.head``); ``q_like·k`` is the recommend path's score
 (``recsys.recommend``) of the titles the query refers to ("like Alien"); BM25 is normalised per query
@@ -19,7 +19,7 @@ titles with every named genre before titles with some.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
@@ -34,6 +34,8 @@ from recsys.store import TitleStore
 DENSE = "attention"  # the name of the q·k part
 LIKE = "like"  # the name of the q_like·k part
 LEXICAL = "BM25"
+SUGGESTED = "suggested genre"  # the name of the δ part
+SPREAD_TITLES = 50  # the attention spread is read over a query's best titles by q·k
 
 
 @dataclass
@@ -46,6 +48,7 @@ class SearchSettings:
     predicted_genre_boost: float = 0.0  # the same for genres predicted from descriptions (unlabelled catalogs)
     predicted_genre_only_boost: float = 0.0  # ... when the query is only genres ("horror"), in place of a filter
     person_boost: float = 0.5  # added to the score of a title with a person the query names (they rank first)
+    genre_affinity: float = 0.0  # δ: weight of the genres a query naming none suggests by its meaning
 
 
 class Part(NamedTuple):
@@ -98,6 +101,21 @@ class Scorer:
         """Flat query vectors ``(Q, D)`` of query embeddings ``(Q, C)``; their inner products with keys are q·k."""
         with torch.inference_mode():
             return self.head.queries(torch.from_numpy(embeddings)).numpy()
+
+    def with_suggested(self, intent: Intents, embedding: np.ndarray, vector: np.ndarray, store: TitleStore) -> Intents:
+        """The intent with the genres its meaning suggests and its attention spread, if δ applies to it.
+
+        ``embedding`` ``(C,)`` is the query's encoder embedding, ``vector`` ``(D,)`` its query vector. Only a
+        query with words to search and no genre read from it gets them.
+        """
+        genres = self.head.config.genres
+        if not (self.settings.genre_affinity and genres and intent.text) or intent.genres or intent.predicted:
+            return intent
+        best = store.keys.search(vector[None], SPREAD_TITLES).scores[0]
+        with torch.inference_mode():
+            suggested = self.head.genre_profile(self.head.values(torch.from_numpy(embedding[None])))[0].numpy()
+            temperature = float(self.head.temperature)
+        return replace(intent, suggested=suggested, spread=attention_spread(best, temperature))
 
     def select(self, intent: Intents, catalog: Catalog, user_mask: np.ndarray | None) -> Selection:
         """The rows a query may return: the user's filters and what the query asks for or excludes.
@@ -239,6 +257,12 @@ class Scorer:
             boosts.append(Part("predicted genre", label, beta, self.genre_profile(store)[:, columns].mean(1)))
         if share is not None and not intent.genre_only and settings.genre_boost:
             boosts.append(Part("genre", "genre: " + ", ".join(intent.genres), settings.genre_boost, share))
+        if intent.suggested is not None and settings.genre_affinity:
+            genres = self.head.config.genres
+            top = np.argsort(-intent.suggested, kind="stable")[:2]
+            label = "suggested genre: " + ", ".join(f"{genres[g]} {intent.suggested[g]:.0%}" for g in top)
+            values = intent.spread * suggested_share(self.genre_profile(store), intent.suggested)
+            boosts.append(Part(SUGGESTED, label, settings.genre_affinity, values))
         if intent.people and settings.person_boost:
             label = "; ".join(r.shown.split(", from")[0] for r in intent.readings if r.key.startswith("person:"))
             named = people_count(intent, len(store)) / len(intent.people)  # the share of the people named
@@ -252,6 +276,27 @@ class Scorer:
                 values = self.head.values(torch.from_numpy(store.embeddings))  # (N, D)
                 self._profiles[store] = self.head.genre_profile(values).numpy()
         return self._profiles[store]
+
+
+def suggested_share(profile: np.ndarray, suggested: np.ndarray) -> np.ndarray:
+    """``(N,)`` titles' predicted genre probabilities ``(N, G)`` averaged with a query's suggested ones ``(G,)``.
+
+    >>> suggested_share(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.75, 0.25]))
+    array([0.75, 0.25], dtype=float32)
+    """
+    return (profile @ suggested / max(float(suggested.sum()), 1e-6)).astype(np.float32)
+
+
+def attention_spread(scores: np.ndarray, temperature: float) -> float:
+    """1 minus the largest softmax weight of some scores at a temperature: how far attention spreads.
+
+    >>> round(attention_spread(np.array([1.0, 1.0, 1.0, 1.0]), 0.05), 2)
+    0.75
+    """
+    if not len(scores):
+        return 0.0
+    weights = np.exp((scores - scores.max()) / temperature)
+    return float(1.0 - 1.0 / weights.sum())
 
 
 def genre_share(intent: Intents, catalog: Catalog) -> np.ndarray | None:

@@ -22,6 +22,7 @@ from recsys.calibration import (
     GENRE_BOOST,
     LEXICAL_WEIGHTS,
     best_on_validation,
+    choose_genre_affinity,
     choose_predicted_boosts,
     fit_genre_readout,
     simplest_within_noise,
@@ -128,14 +129,19 @@ def _calibrate(model: MovieSearch, head: AttentionHead, validation: TrainingSet)
     dense = head_scores(head, validation.vectors, validation.documents, rows)  # (Q, V)
     lexical = np.stack([model.store.lexical.scores(text)[rows] for text in queries.texts])  # (Q, V)
     lexical_weight, lexical_scores = best_on_validation(dense, lexical, LEXICAL_WEIGHTS, queries, rows)
-    only_boost, predicted_boost, predicted_scores = choose_predicted_boosts(
-        head, model.store.embeddings[rows], model.catalog.frame["kind"], queries, rows, dense + lexical_weight * lexical
+    embeddings, kinds = model.store.embeddings[rows], model.catalog.frame["kind"]
+    only_boost, predicted_boost, predicted_scores, boosted = choose_predicted_boosts(
+        head, embeddings, kinds, queries, rows, dense + lexical_weight * lexical
+    )
+    affinity, affinity_scores = choose_genre_affinity(
+        head, embeddings, validation.vectors.numpy(), kinds, queries, rows, dense, boosted, lexical_weight * lexical
     )
     settings = SearchSettings(
         understand_queries=True, lexical_weight=lexical_weight, genre_boost=GENRE_BOOST,
-        predicted_genre_boost=predicted_boost, predicted_genre_only_boost=only_boost,
+        predicted_genre_boost=predicted_boost, predicted_genre_only_boost=only_boost, genre_affinity=affinity,
     )  # fmt: skip
-    return settings, {"lexical_weight_validation": lexical_scores, "predicted_genre_boost_validation": predicted_scores}
+    return settings, {"lexical_weight_validation": lexical_scores, "predicted_genre_boost_validation": predicted_scores,
+                      "genre_affinity_validation": affinity_scores}  # fmt: skip
 
 
 def _fine_tuned(

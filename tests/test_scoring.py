@@ -54,3 +54,37 @@ def test_a_new_part_shows_in_the_ranking_and_in_the_explanations(understanding, 
             assert hit.score == pytest.approx(old[hit.id] + (0.5 if even else 0.0), abs=1e-5)
             assert (("bonus: even rows", 0.5) in explanation.boosts) == even
             assert explanation.score == pytest.approx(hit.score, rel=1e-4, abs=1e-5)
+
+
+@pytest.fixture(scope="module")
+def suggesting(default_model):
+    """The shipped model weighing the genres a query's meaning suggests (δ = 0.5)."""
+    settings = replace(default_model.scorer.settings, genre_affinity=0.5)
+    return default_model.with_scorer(Scorer(default_model.scorer.head, settings))
+
+
+def test_a_query_naming_no_genre_gets_the_genres_its_meaning_suggests(suggesting, assert_exact_explanation):
+    query = "gives me nightmares"
+    hits = suggesting.search(query, k=10)
+    explanations = suggesting.explain_many(query, [hit.id for hit in hits])
+    labels = [label for explanation in explanations for label, _ in explanation.boosts]
+    assert labels and all(label.startswith("suggested genre: Horror") for label in labels)
+    for hit in hits[:3]:
+        assert_exact_explanation(suggesting, query, hit)
+    settings = replace(suggesting.scorer.settings, genre_affinity=0.0)
+    without = suggesting.with_scorer(Scorer(suggesting.scorer.head, settings))
+    horror = suggesting.catalog.labels_mask(("Horror",))
+
+    def horror_films(model) -> int:
+        return int(horror[[model.catalog.row_of[hit.id] for hit in model.search(query, k=10)]].sum())
+
+    assert horror_films(suggesting) > horror_films(without)
+
+
+def test_a_query_naming_a_genre_or_one_title_gets_no_or_little_suggestion(suggesting):
+    intent, vectors = suggesting._encoded([suggesting.understand("horror movies")])
+    assert intent[0].suggested is None  # its genre is read: the genre parts apply instead
+    description = suggesting.catalog.frame["description"].iloc[0]
+    queries = [suggesting.understand(description), suggesting.understand("something fun")]
+    (known, vague), _ = suggesting._encoded(queries)
+    assert 0.0 <= known.spread < vague.spread <= 1.0

@@ -118,6 +118,18 @@ def test_places_ratings_and_lengths_filter(model):
     assert {hit.id for hit in model.search("miniseries or long series", k=13)} <= {"a11", "a12"}
 
 
+def test_a_described_plot_is_searched_with_its_places_and_years_not_filtered_by_them(model):
+    described = "two detectives in korea hunt a serial killer in the 1980s in a small farming town"
+    intents = model.understand(described)
+    assert not intents.filters and intents.years is None and "korea" in intents.text and "1980s" in intents.text
+    assert any(note.startswith("read as a description") for note in intents.notes)
+    assert model.search(described, k=1)[0].id == "a8"  # Memories of Murder: made in 2003, set in the 1980s
+    short = model.understand("korean films from the 1980s")  # asks for films made there and then: filters
+    assert short.years == (1980, 1989) and short.filters and not short.notes
+    with_person = model.understand("a film with tom hanks where a boy wishes to be big and wakes up a grown man")
+    assert "Tom Hanks" in with_person.people  # a full name stays read in a described plot
+
+
 def test_people_rank_their_titles_first_and_explanations_name_them(model, assert_exact_explanation):
     hits = model.search("movies with tom hanks", k=5)
     assert {hit.id for hit in hits[:3]} == {"a9", "a10", "a13"}

@@ -208,6 +208,9 @@ SPANISH = {
     "no translation (install the Debian package apertium-en-es): the encoder reads the words as typed": (
         "sin traducción (instala el paquete de Debian apertium-en-es): el codificador lee las palabras tal cual"
     ),
+    "read as a description: the places and years in it are searched as words, not as filters": (
+        "leída como una descripción: sus lugares y años se buscan como palabras, no como filtros"
+    ),
 }
 
 # The words of the engine's "understood as" lines ("genre: Horror, from 'terror'"), and genre names.
