@@ -14,12 +14,16 @@ ground truth. Query sets, made from the evaluation catalog's labels:
   of 6–20 words cut verbatim from its descriptions.
 recsys trained is `recsys train` on the training catalog, starting from the shipped model, once per seed;
 each query family's nDCG@10 over the better baseline's is reported per seed, with mean, spread and worst.
+The first seed's model also takes the deletion test per family (genre, keyword, paraphrased descriptive):
+on ``--pairs`` (query, result) pairs each, whether deleting a description's 3 top-share words lowers the
+attention score more than deleting 3 random content words (``benchmarks.explain``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import re
 import time
@@ -30,6 +34,7 @@ import bm25s
 import numpy as np
 
 from benchmarks.common import EXTERNAL_DATA, flat_index, machine, sentence_transformer
+from benchmarks.explain import faithfulness_rate
 from recsys import MovieSearch, load_catalog
 from recsys.catalog import Catalog
 from recsys.default import default_model
@@ -158,6 +163,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (each trains once)")
+    parser.add_argument("--pairs", type=int, default=300, help="deletion-test pairs per query family (0: none)")
     args = parser.parse_args()
     st, encoder = sentence_transformer(), TextEncoder.pretrained()
     shipped = MovieSearch.load(default_model(progress=True))
@@ -178,12 +184,15 @@ def main() -> None:
             trained = train(MovieSearch.build(load_catalog(CATALOGS[train_name]), base=shipped),
                             TrainConfig(epochs=args.epochs, seed=seed), init=shipped)  # fmt: skip
             train_seconds = time.perf_counter() - started
-            ranker = engine_ranker(MovieSearch.build(catalog, base=trained))
-            scores = evaluate_systems({"x": ranker}, sets, apart)["x"]
+            evaluated = MovieSearch.build(catalog, base=trained)
+            scores = evaluate_systems({"x": engine_ranker(evaluated)}, sets, apart)["x"]
             results[f"recsys trained, seed {seed}"] = scores
             per_seed[seed] = {"train_seconds": round(train_seconds, 1),
                               "training": {k: v for k, v in trained.metrics.items() if k in ("chosen", "seconds")},
                               "settings": asdict(trained.scorer.settings)}  # fmt: skip
+            if seed == args.seeds[0] and args.pairs:
+                families = {"genre": sets["genre"], "keyword": sets["keyword"], DESCRIPTIVE[0]: apart[DESCRIPTIVE[0]]}
+                per_seed[seed]["deletion test"] = deletion_tests(evaluated, families, args.pairs)
         direction = f"{train_name} → {eval_name}"
         report["directions"][direction] = {
             "queries": {name: len(queries) for name, queries in {**sets, **apart}.items()},
@@ -198,6 +207,19 @@ def main() -> None:
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(report, handle, indent=2, ensure_ascii=False)
+
+
+def deletion_tests(model: MovieSearch, families: dict, pairs: int) -> dict:
+    """Per query family, the description-side deletion test on ``pairs`` (query, result) pairs.
+
+    Each query contributes its top results, as many as the family needs to reach ``pairs`` twice over
+    (pairs whose description has fewer than 6 content words are skipped).
+    """
+    found = {}
+    for family, queries in families.items():
+        per_query = max(3, math.ceil(2 * pairs / len(queries)))
+        found[family] = faithfulness_rate(model, [query for query, _ in queries], "movie", pairs, per_query)
+    return found
 
 
 def seed_ratios(results: dict, families: list[str], seeds: list[int], metric: str = "ndcg@10") -> dict:

@@ -3,7 +3,9 @@
 The loss is a multi-positive InfoNCE: each query against its positives and a sample of the catalog's
 titles, ``-log(Σ_positives exp(s/τ) / Σ_all exp(s/τ))`` with ``s = q·k``. The head trains on cached
 encoder embeddings (seconds to a minute on a CPU), pulled toward its starting point so training refines
-rather than forgets; it stops when the held-out score stops improving and keeps its best epoch.
+rather than forgets; it stops when the held-out score stops improving and keeps its best epoch. Several
+heads are trained from different seeds and their scores averaged (:func:`averaged_heads`): one head whose
+bilinear form is the mean of theirs, so that a retrain's quality hinges less on its seed.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class TrainConfig:
     patience: int = 3  # epochs without a better validation score before stopping
     genre_repeats: int = 40  # genre and keyword queries are few and matter most: shown this often per epoch
     self_supervised_per_epoch: int = 4096  # description spans and titles drawn afresh for each epoch
+    ensemble: int = 3  # heads trained from seeds seed, seed + 1, …, whose scores are averaged
     fine_tune_layers: int = 0  # also fine-tune this many top encoder layers (minutes; off by default)
     fine_tune_epochs: int = 1
     fine_tune_learning_rate: float = 2e-5
@@ -172,6 +175,23 @@ def fit_head(
                 break
     best.restore(head)
     return head.eval(), history
+
+
+def averaged_heads(heads: list[AttentionHead]) -> AttentionHead:
+    """One head scoring the mean of the heads' scores: ``M = mean_h M_h``, as ``q = Mᵀe`` and ``k = e``.
+
+    The value map and the genre readout are the first head's; the temperature is the geometric mean.
+    """
+    if len(heads) == 1:
+        return heads[0]
+    averaged = copy.deepcopy(heads[0])
+    with torch.no_grad():
+        bilinear = torch.stack([head.bilinear() for head in heads]).mean(0)  # (C, C)
+        averaged.query.weight.copy_(bilinear.T)
+        averaged.key.weight.copy_(torch.eye(bilinear.shape[0]))
+        averaged.head_weights.fill_(math.sqrt(averaged.config.head_size))  # each head's scale α_h/√d_k is 1
+        averaged.log_temperature.copy_(torch.stack([head.log_temperature for head in heads]).mean())
+    return averaged.eval()
 
 
 def _head_loss(head: AttentionHead, data: TrainingSet, batch: Batch) -> torch.Tensor:

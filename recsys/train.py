@@ -29,7 +29,7 @@ from recsys.calibration import (
 )
 from recsys.catalog import Catalog
 from recsys.engine import MovieSearch
-from recsys.fitting import TrainConfig, TrainingSet, fine_tune_encoder, fit_head, head_scores
+from recsys.fitting import TrainConfig, TrainingSet, averaged_heads, fine_tune_encoder, fit_head, head_scores
 from recsys.head import AttentionHead, HeadConfig
 from recsys.interactions import Interactions
 from recsys.progress import Progress
@@ -71,9 +71,10 @@ def train(
     """Train the model's head on pseudo-queries from its own catalog; return the model to serve.
 
     The head that serves is the best on held-out titles of: the untrained head (plain cosine), the
-    model's starting head, and the trained one; ``metrics`` records all three and the choice. A genre
-    readout on the value vectors is then fitted on the training titles' labels and, if given, the
-    ``init`` model's labelled catalog, so that genres can be predicted for catalogs without labels.
+    model's starting head, and the trained one (``config.ensemble`` heads from successive seeds,
+    averaged); ``metrics`` records all three and the choice. A genre readout on the value vectors is then
+    fitted on the training titles' labels and, if given, the ``init`` model's labelled catalog, so that
+    genres can be predicted for catalogs without labels.
     """
     config = config or TrainConfig()
     started = time.perf_counter()
@@ -95,8 +96,14 @@ def train(
     untrained = AttentionHead(HeadConfig(dim=start_head.config.dim, num_heads=start_head.config.num_heads))
     start = copy.deepcopy(start_head)
     candidates = {"untrained": (untrained, validate(untrained)), "start": (start, validate(start))}
-    trained, history = fit_head(start, training, config, validate, progress)
-    candidates["trained"] = (trained, max(h["validation"] for h in history) if history else -1.0)
+    members, history = [], []
+    for member in range(config.ensemble):
+        member_config = replace(config, seed=config.seed + member)
+        head, member_history = fit_head(start, training, member_config, validate, progress)
+        members.append(head)
+        history += [{"head": member + 1, **epoch} for epoch in member_history]
+    trained = averaged_heads(members)
+    candidates["trained"] = (trained, validate(trained))
     chosen = simplest_within_noise({name: score for name, (_, score) in candidates.items()})  # untrained first
     sources = [(model.store.embeddings[train_rows], model.catalog.frame["genres"].iloc[train_rows])]
     if init is not None:
