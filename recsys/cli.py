@@ -87,6 +87,14 @@ def _add_building_commands(commands) -> None:
     training.add_argument("--epochs", type=int, default=TrainConfig.epochs, metavar="N")
     training.add_argument("--seed", type=int, default=TrainConfig.seed)
     training.add_argument(
+        "--heads",
+        type=int,
+        choices=range(1, 9),
+        default=TrainConfig.ensemble,
+        metavar="N",
+        help=f"heads trained from seeds S, S+1, … and averaged, 1 to 8 (default: {TrainConfig.ensemble})",
+    )
+    training.add_argument(
         "--fine-tune-layers",
         type=int,
         default=0,
@@ -305,7 +313,9 @@ def _run_train(args: argparse.Namespace) -> None:
     catalog = load_catalog(args.catalog)
     likes = read_interactions(args.interactions, catalog, args.like_threshold) if args.interactions else None
     init = None if args.init == "none" else MovieSearch.load(_resolve_model(args.init))
-    config = TrainConfig(epochs=args.epochs, seed=args.seed, fine_tune_layers=args.fine_tune_layers)
+    config = TrainConfig(
+        epochs=args.epochs, seed=args.seed, ensemble=args.heads, fine_tune_layers=args.fine_tune_layers
+    )
     model = train_catalog(
         catalog,
         config,

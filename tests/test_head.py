@@ -43,3 +43,26 @@ def test_attention_output_is_the_weighted_sum_of_values():
     assert np.isclose(weights.sum().item(), 1.0)
     assert weights.argmax().item() == 0
     torch.testing.assert_close(output, weights @ movies)
+
+
+def test_averaged_heads_score_the_mean_of_the_heads_scores():
+    from recsys.fitting import averaged_heads
+
+    torch.manual_seed(5)
+    heads = []
+    for _ in range(3):  # "trained" heads: arbitrary projections, head weights and temperatures
+        head = AttentionHead(HeadConfig(dim=32, num_heads=4))
+        with torch.no_grad():
+            for layer in (head.query, head.key):
+                layer.weight.add_(0.3 * torch.randn(32, 32))
+            head.head_weights.mul_(torch.rand(4) + 0.5)
+            head.log_temperature.add_(torch.randn(()))
+        heads.append(head)
+    averaged = averaged_heads(heads)
+    queries, movies = _embeddings(5, seed=6), _embeddings(40, seed=7)
+    with torch.no_grad():
+        expected = sum(head.queries(queries) @ head.keys(movies).T for head in heads) / 3
+        torch.testing.assert_close(averaged.queries(queries) @ averaged.keys(movies).T, expected, rtol=1e-5, atol=1e-5)
+        temperatures = torch.stack([head.temperature for head in heads])
+        torch.testing.assert_close(averaged.temperature, temperatures.log().mean().exp())
+    assert averaged_heads(heads[:1]) is heads[0]
