@@ -166,7 +166,7 @@ def choose_genre_affinity(
         queries.sources + [UNREAD_GENRES] * len(unread),
     )
     base = np.concatenate([scores, dense[unread] + lexical[unread]])
-    extra = np.concatenate([added, np.array([term(i) for i in unread]).reshape(len(unread), -1)])
+    extra = np.concatenate([added, np.array([term(i) for i in unread]).reshape(len(unread), scores.shape[1])])
     results = {str(w): round(extended.ndcg(base + w * extra, rows), 4) for w in (0.0, GENRE_AFFINITY)}
     kept = results[str(GENRE_AFFINITY)] >= results["0.0"] - CHOICE_TOLERANCE
     return (GENRE_AFFINITY if kept else 0.0), results

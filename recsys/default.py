@@ -70,5 +70,5 @@ def _is_current(path: Path, fingerprint: str) -> bool:
         return False
     words = config["store"].get("words") or {}
     settings = {setting.name for setting in fields(SearchSettings)}
-    readable = set(config.get("scoring", {})) <= settings  # one written by another version is rebuilt
+    readable = set(config.get("scoring", {})) == settings  # one written by another version is rebuilt
     return readable and words.get("version") == WORDS_VERSION and config["catalog"].get("fingerprint") == fingerprint
