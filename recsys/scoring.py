@@ -111,7 +111,11 @@ class Scorer:
         genres = self.head.config.genres
         if not (self.settings.genre_affinity and genres and intent.text) or intent.genres or intent.predicted:
             return intent
-        best = store.keys.search(vector[None], SPREAD_TITLES).scores[0]
+        if store.keys.exact:  # one product over the keys costs less than a FAISS call for a single query
+            scores = product(store.keys.matrix(), vector)
+            best = np.partition(scores, -SPREAD_TITLES)[-SPREAD_TITLES:] if len(scores) > SPREAD_TITLES else scores
+        else:
+            best = store.keys.search(vector[None], SPREAD_TITLES).scores[0]
         with torch.inference_mode():
             suggested = self.head.genre_profile(self.head.values(torch.from_numpy(embedding[None])))[0].numpy()
             temperature = float(self.head.temperature)
