@@ -10,10 +10,11 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import torch
 
 from recsys import modeldir
 from recsys.catalog import DOCUMENT_TEMPLATE, Catalog
-from recsys.encoding import TextEncoder
+from recsys.encoding import TextEncoder, TokenStates
 from recsys.errors import CatalogError, ModelError, QueryError, UnknownTitle
 from recsys.explain import Explanation, explain_text, explain_titles, on_typed_words
 from recsys.head import AttentionHead, HeadConfig
@@ -297,10 +298,12 @@ class MovieSearch:
                 intents[n] = self.scorer.with_suggested(intents[n], embedding, vectors[n], self.store)
         return intents, vectors
 
-    def _understood(self, query: str, ignore: Iterable[str], language: str | None) -> Intents:
-        """:meth:`understand`, with the genres the query's meaning suggests when the model weighs them."""
-        intent = self.understand(query, ignore, language)
-        return self._encoded([intent])[0][0] if self.scorer.settings.genre_affinity else intent
+    def _suggesting(self, intent: Intents, states: TokenStates) -> Intents:
+        """The intent with the genres its meaning suggests, its embedding pooled from its token states."""
+        if not self.scorer.settings.genre_affinity:
+            return intent
+        embedding = torch.nn.functional.normalize(states.states.mean(0), dim=-1).numpy()  # as encoder.embed pools
+        return self.scorer.with_suggested(intent, embedding, self.scorer.query_vectors(embedding[None])[0], self.store)
 
     def explain(
         self, query: str, movie_id: str | None = None, text: str | None = None, ignore: Iterable[str] = (),
@@ -322,8 +325,10 @@ class MovieSearch:
         if movie_id is not None:
             return self.explain_many(query, [movie_id], ignore, language)[0]
         _check_query(query)
-        intent = self._understood(query, ignore, language)
-        query_words, movie_words = map(word_vectors, self.encoder.token_states([intent.text, " ".join(text.split())]))
+        intent = self.understand(query, ignore, language)
+        query_states, movie_states = self.encoder.token_states([intent.text, " ".join(text.split())])
+        intent = self._suggesting(intent, query_states)
+        query_words, movie_words = word_vectors(query_states), word_vectors(movie_states)
         return self._on_typed_words(intent, [explain_text(intent, query_words, movie_words, self.scorer)])[0]
 
     def explain_many(
@@ -331,9 +336,13 @@ class MovieSearch:
     ) -> list[Explanation]:
         """Explain several titles' scores for one query (a search's results): the query is encoded once."""
         _check_query(query)
-        intent = self._understood(query, ignore, language)
+        intent = self.understand(query, ignore, language)
         rows = np.array([self._row(movie_id) for movie_id in movie_ids], dtype=np.int64)
-        query_words = word_vectors(self.encoder.token_states([intent.text])[0]) if intent.text else None
+        query_words = None
+        if intent.text:
+            states = self.encoder.token_states([intent.text])[0]
+            query_words = word_vectors(states)
+            intent = self._suggesting(intent, states)
         titles = self.store.word_vectors(self.catalog, rows.tolist(), self.encoder)
         explanations = explain_titles(intent, query_words, titles, rows, self.scorer, self.catalog, self.store)
         return self._on_typed_words(intent, explanations)
