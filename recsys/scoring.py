@@ -106,10 +106,12 @@ class Scorer:
         """The intent with the genres its meaning suggests and its attention spread, if δ applies to it.
 
         ``embedding`` ``(C,)`` is the query's encoder embedding, ``vector`` ``(D,)`` its query vector. Only a
-        query with words to search and no genre read from it gets them.
+        query with words to search and no genre, person or title read from it gets them.
         """
         genres = self.head.config.genres
-        if not (self.settings.genre_affinity and genres and intent.text) or intent.genres or intent.predicted:
+        if not (self.settings.genre_affinity and genres and intent.text):
+            return intent
+        if intent.genres or intent.predicted or intent.people or intent.like:  # it asks for those instead
             return intent
         if store.keys.exact:  # one product over the keys costs less than a FAISS call for a single query
             scores = product(store.keys.matrix(), vector)

@@ -84,6 +84,9 @@ def test_a_query_naming_no_genre_gets_the_genres_its_meaning_suggests(suggesting
 def test_a_query_naming_a_genre_or_one_title_gets_no_or_little_suggestion(suggesting):
     intent, vectors = suggesting._encoded([suggesting.understand("horror movies")])
     assert intent[0].suggested is None  # its genre is read: the genre parts apply instead
+    person = suggesting.catalog.frame["directors"].explode().dropna().iloc[0]
+    (by_person,), _ = suggesting._encoded([suggesting.understand(f"films directed by {person}")])
+    assert by_person.people and by_person.suggested is None  # it asks for a person's titles
     description = suggesting.catalog.frame["description"].iloc[0]
     queries = [suggesting.understand(description), suggesting.understand("something fun")]
     (known, vague), _ = suggesting._encoded(queries)
