@@ -73,13 +73,18 @@ def search(page, query: str, tries: int = 3) -> None:
     """Type a query in the running app and wait until its results are drawn.
 
     A rerun still drawing the previous page (after a language switch, say) can redraw the box with the old
-    query between typing and Enter; Enter then submits nothing new, so the query is typed again.
+    query between typing and Enter; Enter then submits nothing new, so the query is typed again. Before the
+    last try the page is loaded afresh (a new session, with no results yet), in case the old one is stuck.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout  # the dev extra installs playwright
 
     before = page.get_by_text("results in").first.inner_text()
     box = page.get_by_label(QUERY_BOX)
-    for _ in range(tries):
+    for attempt in range(tries):
+        if attempt == tries - 1 and attempt:
+            page.reload()
+            box.wait_for()
+            before = ""  # a fresh session shows no results until the query is typed
         settle(page)
         box.fill(query)
         box.press("Enter")
