@@ -21,7 +21,7 @@ import torch
 from recsys.head import AttentionHead
 from recsys.pseudoqueries import PseudoQueries
 from recsys.query import QueryParser, label_genres
-from recsys.scoring import SPREAD_TITLES, attention_spread, suggested_share
+from recsys.scoring import attention_spread, suggested_share
 from recsys.vocabulary import GENRE_SYNONYMS
 
 LEXICAL_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3)  # λ values tried on validation
@@ -150,7 +150,7 @@ def choose_genre_affinity(
         suggested = head.genre_profile(head.values(torch.from_numpy(vectors))).numpy()  # (Q, G)
 
     def term(i: int) -> np.ndarray:
-        spread = attention_spread(np.sort(dense[i])[-SPREAD_TITLES:], temperature)
+        spread = attention_spread(dense[i], temperature)
         return spread * suggested_share(profile, suggested[i])
 
     added, unread = np.zeros_like(scores), []

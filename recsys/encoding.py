@@ -42,6 +42,11 @@ class TokenStates(NamedTuple):
     self_attention: torch.Tensor | None = None  # (L, nh, T, T) every layer's self-attention, if asked for
     tokens: list[str] | None = None  # the word pieces, if self-attention was asked for
 
+    def embedding(self) -> np.ndarray:
+        """The text's embedding ``(C,)``, pooled from these states as :meth:`TextEncoder.embed` pools."""
+        with torch.inference_mode():
+            return pooled(self.states[None], torch.ones(1, len(self.states)))[0].numpy()
+
 
 class TextEncoder:
     """A tokenizer and an encoder used together.
@@ -149,7 +154,7 @@ class TextEncoder:
                 rows = order[start : start + self.batch_size]
                 batch = self.tokenizer.pad([encodings[i] for i in rows])
                 output = self.encoder(batch.input_ids, batch.attention_mask, return_rollout=per_text is not None)
-                out[rows] = F.normalize(mean_pool(output.states, batch.attention_mask), dim=-1).numpy()
+                out[rows] = pooled(output.states, batch.attention_mask).numpy()
                 if per_text is not None:
                     for n, states in enumerate(self._split([texts[i] for i in rows], batch, output)):
                         extra[rows[n]] = per_text(states)
@@ -220,7 +225,12 @@ class TextEncoder:
 
     def _pooled(self, batch: TokenBatch) -> torch.Tensor:
         states = self.encoder(batch.input_ids, batch.attention_mask).states  # (B, T, C)
-        return F.normalize(mean_pool(states, batch.attention_mask), dim=-1)  # (B, C)
+        return pooled(states, batch.attention_mask)  # (B, C)
+
+
+def pooled(states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Embeddings ``(B, C)`` of token states ``(B, T, C)``: their mean over real tokens, L2-normalised."""
+    return F.normalize(mean_pool(states, attention_mask), dim=-1)
 
 
 @functools.cache

@@ -10,7 +10,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import torch
 
 from recsys import modeldir
 from recsys.catalog import DOCUMENT_TEMPLATE, Catalog
@@ -214,10 +213,11 @@ class MovieSearch:
         for query in queries:
             _check_query(query)
         user_mask = self.catalog.mask(genres=genres, years=years, kind=kind, **filters)
-        intents, vectors = self._encoded([self.understand(query, ignore, language) for query in queries])  # (Q, D)
+        intents = [self.understand(query, ignore, language) for query in queries]
+        embeddings, vectors = self._encoded([intent.text for intent in intents])
         ranked = [
-            self.scorer.rank(intent, vector, k, self.catalog, self.store, user_mask)
-            for intent, vector in zip(intents, vectors, strict=True)
+            self._ranked(intent, embedding, vector, k, user_mask)
+            for intent, embedding, vector in zip(intents, embeddings, vectors, strict=True)
         ]
         return [[Hit(*hit) for hit in self._results(scores, rows)] for scores, rows in ranked]
 
@@ -282,27 +282,35 @@ class MovieSearch:
             raise QueryError(str(err)) from None
         return self._parser.parse(query, ignore, language)
 
-    def _encoded(self, intents: list[Intents]) -> tuple[list[Intents], np.ndarray]:
-        """The intents with what their meaning suggests, and the ``(Q, D)`` query vectors of their texts.
+    def _encoded(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The embeddings ``(Q, C)`` and query vectors ``(Q, D)`` of query texts (one encoder pass).
 
-        Each intent gets :meth:`Scorer.with_suggested`; a vector is zero where only a referenced title is left.
+        Both are zero for an empty text (a query that only refers to a title).
         """
-        texts = [intent.text for intent in intents]
+        embeddings = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
         vectors = np.zeros((len(texts), self.scorer.head.config.dim), dtype=np.float32)
         written = [n for n, text in enumerate(texts) if text]
-        intents = list(intents)
         if written:
-            embeddings = self.encoder.embed([texts[n] for n in written])  # (W, C)
-            vectors[written] = self.scorer.query_vectors(embeddings)
-            for n, embedding in zip(written, embeddings, strict=True):
-                intents[n] = self.scorer.with_suggested(intents[n], embedding, vectors[n], self.store)
-        return intents, vectors
+            embeddings[written] = self.encoder.embed([texts[n] for n in written])
+            vectors[written] = self.scorer.query_vectors(embeddings[written])
+        return embeddings, vectors
+
+    def _ranked(
+        self, intent: Intents, embedding: np.ndarray, vector: np.ndarray, k: int, user_mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` (scores, rows) for one encoded query, with the genres its meaning suggests.
+
+        On a flat store q·k of every title is computed once, for the attention spread and the ranking.
+        """
+        dense = self.scorer.full_dense(vector, self.store) if intent.text else None
+        intent = self.scorer.with_suggested(intent, embedding, vector, self.store, dense)
+        return self.scorer.rank(intent, vector, k, self.catalog, self.store, user_mask, dense)
 
     def _suggesting(self, intent: Intents, states: TokenStates) -> Intents:
         """The intent with the genres its meaning suggests, its embedding pooled from its token states."""
         if not self.scorer.settings.genre_affinity:
             return intent
-        embedding = torch.nn.functional.normalize(states.states.mean(0), dim=-1).numpy()  # as encoder.embed pools
+        embedding = states.embedding()
         return self.scorer.with_suggested(intent, embedding, self.scorer.query_vectors(embedding[None])[0], self.store)
 
     def explain(

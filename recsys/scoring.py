@@ -102,10 +102,14 @@ class Scorer:
         with torch.inference_mode():
             return self.head.queries(torch.from_numpy(embeddings)).numpy()
 
-    def with_suggested(self, intent: Intents, embedding: np.ndarray, vector: np.ndarray, store: TitleStore) -> Intents:
+    def with_suggested(
+        self, intent: Intents, embedding: np.ndarray, vector: np.ndarray, store: TitleStore,
+        dense: np.ndarray | None = None,
+    ) -> Intents:  # fmt: skip
         """The intent with the genres its meaning suggests and its attention spread, if δ applies to it.
 
-        ``embedding`` ``(C,)`` is the query's encoder embedding, ``vector`` ``(D,)`` its query vector. Only a
+        ``embedding`` ``(C,)`` is the query's encoder embedding, ``vector`` ``(D,)`` its query vector, and
+        ``dense`` ``(N,)`` its q·k over a flat store if the caller has it (see :meth:`full_dense`). Only a
         query with words to search and no genre, person or title read from it gets them.
         """
         genres = self.head.config.genres
@@ -113,15 +117,20 @@ class Scorer:
             return intent
         if intent.genres or intent.predicted or intent.people or intent.like:  # it asks for those instead
             return intent
-        if store.keys.exact:  # one product over the keys costs less than a FAISS call for a single query
-            scores = product(store.keys.matrix(), vector)
-            best = np.partition(scores, -SPREAD_TITLES)[-SPREAD_TITLES:] if len(scores) > SPREAD_TITLES else scores
-        else:
-            best = store.keys.search(vector[None], SPREAD_TITLES).scores[0]
+        if dense is None:
+            dense = self.full_dense(vector, store)
+        best = store.keys.search(vector[None], SPREAD_TITLES).scores[0] if dense is None else dense
         with torch.inference_mode():
             suggested = self.head.genre_profile(self.head.values(torch.from_numpy(embedding[None])))[0].numpy()
             temperature = float(self.head.temperature)
         return replace(intent, suggested=suggested, spread=attention_spread(best, temperature))
+
+    def full_dense(self, vector: np.ndarray, store: TitleStore) -> np.ndarray | None:
+        """q·k ``(N,)`` of every title for a query vector ``(D,)`` on a flat store (one product), else None.
+
+        Computed once per query, it serves both the attention spread and the ranking.
+        """
+        return product(store.keys.matrix(), vector) if store.keys.exact else None
 
     def select(self, intent: Intents, catalog: Catalog, user_mask: np.ndarray | None) -> Selection:
         """The rows a query may return: the user's filters and what the query asks for or excludes.
@@ -181,12 +190,16 @@ class Scorer:
 
     def rank(
         self, intent: Intents, vector: np.ndarray, k: int, catalog: Catalog, store: TitleStore,
-        user_mask: np.ndarray | None = None,
+        user_mask: np.ndarray | None = None, dense: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """The best ``k`` (scores, rows) for a query vector ``(D,)``, tier after tier of its selection."""
+        """The best ``k`` (scores, rows) for a query vector ``(D,)``, tier after tier of its selection.
+
+        ``dense`` is :meth:`full_dense` of the vector when the caller has it.
+        """
         selection = self.select(intent, catalog, user_mask)
-        if store.keys.exact and not self._dense_only(intent, selection, store):
-            return self._best_by_tier(intent, vector, k, catalog, store, selection)
+        if dense is not None or store.keys.exact and not self._dense_only(intent, selection, store):
+            dense = self.full_dense(vector, store) if dense is None else dense
+            return self._best_by_tier(intent, dense, k, catalog, store, selection)
         scores, rows = np.empty(0, np.float32), np.empty(0, np.int64)
         for tier in selection.tiers:
             if len(rows) >= k:
@@ -195,15 +208,14 @@ class Scorer:
             scores, rows = np.concatenate([scores, more_scores]), np.concatenate([rows, more_rows])
         return scores, rows
 
-    def _best_by_tier(self, intent, vector, k, catalog, store, selection) -> tuple[np.ndarray, np.ndarray]:
-        """The best ``k`` (scores, rows) of a flat store, tier after tier, every allowed title scored once.
+    def _best_by_tier(self, intent, dense, k, catalog, store, selection) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` (scores, rows) of a flat store given q·k of every title, tier after tier.
 
-        One scan over every key, as FAISS's flat search does; a title's parts do not depend on its tier.
+        Every allowed title is scored once, as FAISS's flat search does; a title's parts do not depend on its tier.
         """
         masks = [np.ones(len(catalog), dtype=bool) if tier is None else tier for tier in selection.tiers]
         rows = np.flatnonzero(np.logical_or.reduce(masks))
-        dense = product(store.keys.matrix(), vector)[rows]
-        total = self.parts(intent, dense, rows, catalog, store, selection.genre_share).total()
+        total = self.parts(intent, dense[rows], rows, catalog, store, selection.genre_share).total()
         chosen = []
         for mask in masks:
             if len(chosen) >= k:
@@ -294,13 +306,17 @@ def suggested_share(profile: np.ndarray, suggested: np.ndarray) -> np.ndarray:
 
 
 def attention_spread(scores: np.ndarray, temperature: float) -> float:
-    """1 minus the largest softmax weight of some scores at a temperature: how far attention spreads.
+    """1 minus the largest softmax weight at a temperature over the best ``SPREAD_TITLES`` of some scores.
+
+    How far a query's attention spreads over its best titles.
 
     >>> round(attention_spread(np.array([1.0, 1.0, 1.0, 1.0]), 0.05), 2)
     0.75
     """
     if not len(scores):
         return 0.0
+    if len(scores) > SPREAD_TITLES:
+        scores = np.partition(scores, -SPREAD_TITLES)[-SPREAD_TITLES:]
     weights = np.exp((scores - scores.max()) / temperature)
     return float(1.0 - 1.0 / weights.sum())
 

@@ -81,13 +81,18 @@ def test_a_query_naming_no_genre_gets_the_genres_its_meaning_suggests(suggesting
     assert horror_films(100.0) > horror_films(0.0)  # weighed strongly, the suggestion brings horror films up
 
 
+def _suggested(model, query: str):
+    """The query's intent with the genres its meaning suggests, as search gives it."""
+    intent = model.understand(query)
+    embeddings, vectors = model._encoded([intent.text])
+    return model.scorer.with_suggested(intent, embeddings[0], vectors[0], model.store)
+
+
 def test_a_query_naming_a_genre_or_one_title_gets_no_or_little_suggestion(suggesting):
-    intent, vectors = suggesting._encoded([suggesting.understand("horror movies")])
-    assert intent[0].suggested is None  # its genre is read: the genre parts apply instead
+    assert _suggested(suggesting, "horror movies").suggested is None  # its genre is read: the genre parts apply
     person = suggesting.catalog.frame["directors"].explode().dropna().iloc[0]
-    (by_person,), _ = suggesting._encoded([suggesting.understand(f"films directed by {person}")])
+    by_person = _suggested(suggesting, f"films directed by {person}")
     assert by_person.people and by_person.suggested is None  # it asks for a person's titles
-    description = suggesting.catalog.frame["description"].iloc[0]
-    queries = [suggesting.understand(description), suggesting.understand("something fun")]
-    (known, vague), _ = suggesting._encoded(queries)
+    known = _suggested(suggesting, suggesting.catalog.frame["description"].iloc[0])
+    vague = _suggested(suggesting, "something fun")
     assert 0.0 <= known.spread < vague.spread <= 1.0
