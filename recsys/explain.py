@@ -5,10 +5,11 @@ attention part is a sum over word pairs (docs/design.md)::
 
     q·k = Σ_i Σ_j c_ij,   c_ij = w_iᵀ M w'_j / (‖Σ w‖·‖Σ w'‖),   M = Σ_h α_h Wq_hᵀ Wk_h / √d_k
 
-over the query's word vectors ``w_i`` and the description's ``w'_j`` (``recsys.words``): summing over j
-gives each query word's share, over i each description word's share. The BM25 part is a sum over query
-terms; every other part is listed as it is. How much of the word shares came through punctuation, stop
-words and [CLS]/[SEP] is reported as ``carried_query`` and ``carried_movie``.
+over the query's word vectors ``w_i`` and the description's ``w'_j`` (``recsys.words``). The pairs are
+split again (:func:`by_pull`) so that each word's share, its pairs summed, is an even part of the score
+plus what deleting the word costs to first order. The BM25 part is a sum over query terms; every other
+part is listed as it is. How much of the word products came through punctuation, stop words and
+[CLS]/[SEP] is reported as ``carried_query`` and ``carried_movie``.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def explain_words(query: WordVectors, movie: WordVectors, bilinear: torch.Tensor
     """
     total_query, total_movie = query.vectors.sum(0), movie.vectors.sum(0)  # (C,), (C,)
     scale = total_query.norm() * total_movie.norm()
-    matrix = query.vectors @ bilinear @ movie.vectors.T / scale  # (Wq, Wm)
+    matrix = by_pull(query.vectors @ bilinear @ movie.vectors.T / scale, mass(query), mass(movie))  # (Wq, Wm)
     query_words = _ranked(query, matrix.sum(1))
     movie_words = _ranked(movie, matrix.sum(0))
     names_query, names_movie = query.words(), movie.words()
@@ -130,6 +131,39 @@ def explain_words(query: WordVectors, movie: WordVectors, bilinear: torch.Tensor
         grid_query=names_query,
         grid_movie=names_movie,
     )
+
+
+def mass(words: WordVectors) -> torch.Tensor:
+    """``(W,)`` each word's part of its text's direction: ``w_j · Σw / ‖Σw‖²``, summing to 1.
+
+    >>> mass(WordVectors("a b", [(0, 1), (2, 3)], torch.tensor([[3.0, 0.0], [1.0, 2.0]]), torch.zeros(2)))
+    tensor([0.6000, 0.4000])
+    """
+    total = words.vectors.sum(0)
+    return words.vectors @ total / (total @ total).clamp_min(1e-30)
+
+
+def by_pull(products: torch.Tensor, query_mass: torch.Tensor, movie_mass: torch.Tensor) -> torch.Tensor:
+    """The word-pair products ``c_ij`` ``(Wq, Wm)`` split again so each word's share is an even part plus its pull.
+
+    A word's product share ``c_j`` is ``s · m_j + p_j``: its mass ``m_j`` (:func:`mass`) of the score ``s``,
+    and its pull ``p_j``, the part of its vector across the text's direction, which sums to 0 over the
+    words. Deleting the word lowers the score by ``p_j`` to first order, since the pooled direction is
+    renormalised. The pairs returned give each word ``s / W + p_j`` and each pair the double-centred
+    interaction plus even parts, so every row, column and the whole still add up exactly (docs/design.md).
+    """
+    total = products.sum()
+    rows, columns = products.sum(1), products.sum(0)  # (Wq,), (Wm,)
+    query_pull, movie_pull = rows - total * query_mass, columns - total * movie_mass
+    interaction = (
+        products - rows[:, None] * movie_mass[None] - query_mass[:, None] * columns[None]
+        + total * query_mass[:, None] * movie_mass[None]
+    )  # fmt: skip
+    count_query, count_movie = products.shape
+    return (
+        interaction + total / (count_query * count_movie)
+        + query_pull[:, None] / count_movie + movie_pull[None] / count_query
+    )  # fmt: skip
 
 
 def _ranked(words: WordVectors, shares: torch.Tensor) -> list[WordShare]:

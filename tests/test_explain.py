@@ -6,7 +6,8 @@ import torch
 
 from recsys import QueryError
 from recsys.cli import main
-from recsys.words import is_carrier
+from recsys.explain import explain_words
+from recsys.words import WordVectors, is_carrier
 
 QUERIES = ["sci-fi about first contact with aliens", "horror", "90s romantic comedy", "a boxer's last fight",
            "animated series for kids", "heist on a casino", "love story in paris", "Amélie 🎬 café"]  # fmt: skip
@@ -18,6 +19,41 @@ def test_shares_add_up_to_the_reported_score(model_name, request, assert_exact_e
     for query in QUERIES:
         for hit in model.search(query, k=5):
             assert_exact_explanation(model, query, hit)
+
+
+def _words(letters: str, generator: torch.Generator, offset: float = 0.0) -> WordVectors:
+    """One-letter words with random vectors (``offset`` gives the text a main direction)."""
+    vectors = torch.randn(len(letters), 8, generator=generator, dtype=torch.float64) + offset
+    spans = [(2 * n, 2 * n + 1) for n in range(len(letters))]
+    return WordVectors(" ".join(letters), spans, vectors, torch.zeros(8, dtype=torch.float64))
+
+
+def test_a_word_share_is_an_even_part_plus_what_weakening_the_word_costs():
+    generator = torch.Generator().manual_seed(0)
+    query = _words("abc", generator)
+    movie = _words("vwxyz", generator, offset=1.0)  # the description has a main direction: masses differ
+    bilinear = torch.randn(8, 8, generator=generator, dtype=torch.float64)
+    found = explain_words(query, movie, bilinear)
+
+    def score(query_vectors: torch.Tensor, movie_vectors: torch.Tensor) -> float:
+        pooled_query, pooled_movie = query_vectors.sum(0), movie_vectors.sum(0)
+        return float(pooled_query @ bilinear @ pooled_movie / (pooled_query.norm() * pooled_movie.norm()))
+
+    assert found.dense == pytest.approx(score(query.vectors, movie.vectors), abs=1e-12)
+    step = 1e-6
+    for side, words, shares in [("query", query, found.query_words), ("movie", movie, found.movie_words)]:
+        share_at = {word.start: word.share for word in shares}
+        for j, (start, _) in enumerate(words.spans):
+            weakened = words.vectors.clone()
+            weakened[j] *= 1 - step
+            after = score(weakened, movie.vectors) if side == "query" else score(query.vectors, weakened)
+            cost = (found.dense - after) / step
+            assert share_at[start] - found.dense / len(words.spans) == pytest.approx(cost, abs=1e-4)
+    grid = torch.tensor(found.grid)
+    by_query = {w.word: w.share for w in found.query_words}
+    by_movie = {w.word: w.share for w in found.movie_words}
+    assert grid.sum(1).tolist() == pytest.approx([by_query[word] for word in found.grid_query], abs=1e-5)
+    assert grid.sum(0).tolist() == pytest.approx([by_movie[word] for word in found.grid_movie], abs=1e-5)
 
 
 def test_content_words_drive_a_science_fiction_match_not_stop_words_or_punctuation(default_model):
