@@ -26,10 +26,13 @@ class LabelledQuery(NamedTuple):
     relevant: list[str]
 
 
-def score_runs(relevant: Mapping[str, Iterable[str]], ranked: Mapping[str, Sequence[str]]) -> dict[str, float]:
-    """Mean nDCG@10, Recall@100 and MRR@10 of ranked id lists against relevant ids (binary relevance).
+def score_runs(
+    relevant: Mapping[str, Iterable[str]], ranked: Mapping[str, Sequence[str]], measures: Iterable[str] = MEASURES
+) -> dict[str, float]:
+    """Mean nDCG@10, Recall@100 and MRR@10 (or those of ``measures`` named) of ranked id lists (binary relevance).
 
     A query with no ranked results scores 0 on every measure; queries without relevant ids are left out.
+    Training's validation asks for nDCG@10 alone: MRR@10 is computed in Python, the others by trec_eval.
 
     >>> score_runs({"q": ["a", "b"]}, {"q": ["a", "c", "b"]})
     {'ndcg@10': 0.9197, 'recall@100': 1.0, 'mrr@10': 1.0}
@@ -39,8 +42,8 @@ def score_runs(relevant: Mapping[str, Iterable[str]], ranked: Mapping[str, Seque
         raise QueryError("no query has any relevant title")
     run = {qid: {doc: float(len(docs) - rank) for rank, doc in enumerate(docs)} for qid, docs in ranked.items()}
     run = {qid: docs for qid, docs in run.items() if qid in qrels and docs}
-    totals = {name: 0.0 for name in MEASURES}
-    for metric in ir_measures.iter_calc(list(MEASURES.values()), qrels, run):
+    totals = {name: 0.0 for name in measures}
+    for metric in ir_measures.iter_calc([MEASURES[name] for name in totals], qrels, run):
         totals[_NAMES[metric.measure]] += metric.value
     return {name: round(total / len(qrels), 4) for name, total in totals.items()}
 

@@ -40,7 +40,7 @@ class PseudoQueries(NamedTuple):
             relevant, ranked = by_source.setdefault(source, ({}, {}))
             relevant[str(i)] = [str(r) for r in self.positives[i]]
             ranked[str(i)] = [str(r) for r in rows[top[i]]]
-        return float(np.mean([score_runs(rel, ran)["ndcg@10"] for rel, ran in by_source.values()]))
+        return float(np.mean([score_runs(rel, ran, ["ndcg@10"])["ndcg@10"] for rel, ran in by_source.values()]))
 
 
 def split_rows(size: int, held_out: float, rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
