@@ -31,6 +31,7 @@ from recsys.vocabulary import (
     GENRE_SYNONYMS,
     KIND_QUERY_WORDS,
     LEXICONS,
+    VERB_CUES,
     Lexicon,
 )
 
@@ -396,7 +397,10 @@ class QueryParser:
         if len(self.kinds) < 2 or "kind" in ignore or intents.people or intents.like:
             return text
         for kind, words in lexicon.kinds.items():
-            found = next((w for w in sorted(words, key=len, reverse=True) if _has_phrase(text, w)), None)
+            found = next(
+                (w for w in sorted(words, key=len, reverse=True) if _has_phrase(text, w) and not _as_verb(text, w)),
+                None,
+            )
             if found:
                 intents.kind = kind
                 intents.add("kind", f"kind: {kind}, from '{found}'")
@@ -484,6 +488,18 @@ def _genre_words(text: str, lexicon: Lexicon = ENGLISH) -> dict[str, str]:
     if any(w not in lexicon.stop_words and w not in lexicon.ambiguous_genre_words for w in others.split()):
         found = {genre: word for genre, word in found.items() if word not in lexicon.ambiguous_genre_words}
     return found
+
+
+def _as_verb(text: str, phrase: str) -> bool:
+    """Whether each use of a kind word follows a subject, a modal or "to": a verb ("who must show them").
+
+    >>> _as_verb("a magician who must show the world", "show"), _as_verb("a cooking show to watch", "show")
+    (True, False)
+    """
+    words = f" {text} ".replace("' ", " ").split()
+    size = len(phrase.split())
+    uses = [n for n in range(len(words) - size + 1) if " ".join(words[n : n + size]) == phrase]
+    return bool(uses) and all(n > 0 and words[n - 1] in VERB_CUES for n in uses)
 
 
 def _remove_phrase(text: str, phrase: str) -> str:

@@ -84,14 +84,20 @@ class CatalogNames:
         return self.people[key]
 
     def person(self, phrase: str, role: str | None = None) -> Person | None:
-        """The person a phrase names: a full name, or one name part one person holds (or dominates)."""
+        """The person a phrase names: a full name, or one name part one person holds (or dominates).
+
+        A one-word name ("Solo", "Game" in a cast list) is read as a name only where a single word can
+        name a person (:meth:`_name_like`), or after a role ("starring Solo").
+        """
         typed, phrase = phrase.lower(), fold(phrase)
-        if phrase in self.people:
+        if phrase in self.people and (" " in phrase or role is not None):
             return self.people[phrase]
         if " " in phrase:
             return self.in_any_order.get(_unordered(phrase))
         if not self._name_like(phrase, (typed,)):
             return None
+        if phrase in self.people:
+            return self.people[phrase]
         holders = [p for p in self.by_part.get(phrase, []) if role is None or len(p.rows(role))]
         holders.sort(key=lambda p: p.count, reverse=True)
         if len(holders) == 1 or len(holders) > 1 and holders[0].count >= 3 * holders[1].count:

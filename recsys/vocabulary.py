@@ -49,6 +49,9 @@ KIND_QUERY_WORDS = {
     "series": ("series", "tv series", "tv show", "tv shows", "show", "shows", "miniseries", "tv"),
     "movie": ("movie", "movies", "film", "films", "feature", "features"),
 }
+# Words after which an English kind word is a verb ("she films her family", "who must show the world").
+VERB_CUES = frozenset({"to", "must", "can", "could", "will", "would", "should", "might", "may", "he", "she",
+                       "it", "they", "we", "i", "you", "who", "also", "never", "finally"})  # fmt: skip
 # The labels catalogs give kinds (compared lowercased, letters only), and the kind each one is.
 KIND_LABELS = {
     "movie": "movie",

@@ -77,6 +77,23 @@ def test_a_name_part_names_a_person_only_when_rare_and_unshared(catalog):
     assert names.person("kang-ho song").name == "Song Kang-ho"  # given name first, as some exports write it
 
 
+def test_a_one_word_name_that_is_an_everyday_word_needs_a_role(tmp_path):
+    path = tmp_path / "catalog.csv"
+    extra = 'b1,Movie,Harbour,Ann Lee,"Solo, Zaqarin",Chile,PG,90 min,Drama,2001,"A fisherman and a stranger."'
+    path.write_text(CATALOG + extra + "\n")
+    names = CatalogNames(load_catalog(path))
+    assert names.person("solo") is None  # "a solo climb": an everyday word, though a cast list has it as a name
+    assert names.person("solo", role="cast").name == "Solo"  # "starring Solo"
+    assert names.person("zaqarin").name == "Zaqarin"  # a rare one-word name is a name
+
+
+def test_a_kind_word_used_as_a_verb_is_not_a_kind(parser):
+    assert parser.parse("a magician who must show the world his powers").kind is None
+    assert parser.parse("she films her family").kind is None
+    assert parser.parse("a cooking show").kind == "series"
+    assert parser.parse("that show about paper company workers").kind == "series"
+
+
 def test_title_references_join_the_query_and_leave_the_results(model, parser):
     intents = parser.parse("a movie like Alien but funny")
     assert intents.like == [0]
