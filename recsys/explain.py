@@ -49,11 +49,12 @@ class Explanation:
         The attention score q·k, split over ``query_words`` (and over ``movie_words``) exactly.
     query_words, movie_words : list of WordShare
         Each word's share of ``dense``, largest first, with its character span in ``query_text`` and
-        ``movie_text`` (the texts the encoder read).
+        ``movie_text`` (the texts the encoder read): an even part of ``dense`` plus what deleting the word
+        costs to first order (:func:`by_pull`).
     pairs : list of (str, str, float)
         The query-word × description-word pairs with the largest shares.
     carried_query, carried_movie : float
-        How much of the shares reached words through punctuation, stop words and [CLS]/[SEP].
+        How much of the word products ``c_ij`` reached words through punctuation, stop words and [CLS]/[SEP].
     lexical : list of (str, float)
         Each query term's part of the BM25 part (already weighted by λ).
     boosts : list of (str, float)
