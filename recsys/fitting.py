@@ -73,7 +73,14 @@ class TrainingSet:
         indptr = np.cumsum([0] + [len(p) for p in positives])
         data = np.ones(indptr[-1], dtype=bool)
         shape = (len(positives), len(self.documents))
-        self.membership = sparse.csr_matrix((data, np.concatenate(positives), indptr), shape=shape)  # (Q, N)
+        rows = np.concatenate(positives)
+        self.membership = sparse.csr_matrix((data, rows, indptr), shape=shape)  # (Q, N)
+        self._positive_rows, self._positive_starts = rows, indptr
+
+    def one_positive_each(self, queries: np.ndarray, generator: np.random.Generator) -> np.ndarray:
+        """``(B,)`` one of each query's positive rows, drawn uniformly."""
+        starts, counts = self._positive_starts[queries], np.diff(self._positive_starts)[queries]
+        return self._positive_rows[starts + (generator.random(len(queries)) * counts).astype(np.int64)]
 
     def positive_mask(self, queries: np.ndarray, columns: np.ndarray) -> torch.Tensor:
         """``(B, S)`` whether each title of ``columns`` is a positive of each query."""
@@ -117,7 +124,7 @@ class Batch:
 
 def draw_batch(queries: np.ndarray, data: TrainingSet, config: TrainConfig, generator: np.random.Generator) -> Batch:
     """One positive per query of the batch, and a sample of titles to serve as negatives."""
-    designated = np.array([generator.choice(data.queries.positives[i]) for i in queries])
+    designated = data.one_positive_each(queries, generator)
     sampled = generator.choice(data.rows, size=min(config.negatives, len(data.rows)), replace=False)
     return Batch(queries, designated, sampled)
 
@@ -125,8 +132,13 @@ def draw_batch(queries: np.ndarray, data: TrainingSet, config: TrainConfig, gene
 def info_nce(
     head: AttentionHead, query_vectors: torch.Tensor, document_vectors: torch.Tensor, positive: torch.Tensor
 ) -> torch.Tensor:
-    """Mean over queries of -log(Σ_positives exp(s/τ) / Σ_all exp(s/τ)), with s = q·k."""
-    logits = head.queries(query_vectors) @ head.keys(document_vectors).T / head.temperature  # (B, S)
+    """Mean over queries of -log(Σ_positives exp(s/τ) / Σ_all exp(s/τ)), with s = q·k.
+
+    The queries are carried back through the key map (``W_kᵀ q``) instead of mapping every sampled title to
+    its key: the same scores, for a (B × C × C) product in place of an (S × C × C) one.
+    """
+    carried = head.queries_on_embeddings(head.queries(query_vectors))  # (B, C)
+    logits = carried @ document_vectors.T / head.temperature  # (B, S)
     positive_logits = logits.masked_fill(~positive, -torch.inf)
     return (torch.logsumexp(logits, dim=1) - torch.logsumexp(positive_logits, dim=1)).mean()
 

@@ -90,3 +90,37 @@ def test_fine_tuning_top_encoder_layers_is_kept_only_when_it_helps(small_model, 
     assert (directory / "encoder" / "weights.safetensors").is_file() == changed
     loaded = MovieSearch.load(directory)
     assert loaded.search("a haunted farmhouse", k=3) == model.search("a haunted farmhouse", k=3)
+
+
+def test_each_query_draws_one_of_its_own_positives_and_all_of_them_in_time():
+    import torch
+
+    from recsys.fitting import TrainingSet
+    from recsys.pseudoqueries import PseudoQueries
+
+    positives = [np.array([4]), np.array([0, 2, 7]), np.array([1, 5])]
+    queries = PseudoQueries(["a", "b", "c"], positives, ["genre"] * 3)
+    data = TrainingSet(queries, torch.zeros(3, 2), torch.zeros(8, 2), np.arange(8))
+    generator = np.random.default_rng(0)
+    drawn = np.stack([data.one_positive_each(np.array([2, 1, 0, 1]), generator) for _ in range(300)])  # (300, 4)
+    for column, query in enumerate([2, 1, 0, 1]):
+        assert set(drawn[:, column]) == set(positives[query].tolist())
+
+
+def test_the_training_loss_scores_titles_as_the_head_does():
+    import torch
+
+    from recsys.fitting import info_nce
+    from recsys.head import AttentionHead, HeadConfig
+
+    torch.manual_seed(0)
+    head = AttentionHead(HeadConfig(dim=8, num_heads=2))
+    with torch.no_grad():
+        for weight in (head.query.weight, head.key.weight):
+            weight.add_(0.3 * torch.randn(8, 8))
+        head.head_weights.mul_(torch.tensor([0.5, 2.0]))
+    queries, documents = torch.randn(3, 8), torch.randn(5, 8)
+    positive = torch.tensor([[1, 0, 0, 0, 0], [0, 1, 1, 0, 0], [0, 0, 0, 0, 1]], dtype=torch.bool)
+    logits = head.queries(queries) @ head.keys(documents).T / head.temperature  # the scores search ranks by
+    expected = (torch.logsumexp(logits, 1) - torch.logsumexp(logits.masked_fill(~positive, -torch.inf), 1)).mean()
+    assert info_nce(head, queries, documents, positive).item() == pytest.approx(expected.item(), rel=1e-5)
