@@ -332,7 +332,7 @@ class QueryParser:
         A label is read when the query names it word for word ("stand-up comedy", "dramas"), or when it says
         more than a genre and a kind and all its words are in the query ("british tv shows about spies").
         """
-        stems = {_stem(strip_accents(word)): word for word in text.replace("' ", " ").replace("-", " ").split()}
+        stems = {_stem(strip_accents(word)): word for word in _padded(text).replace("-", " ").split()}
         for label, words in self.labels_read:
             if f"genre:{label}" in ignore or not all(word in stems for word in words):
                 continue
@@ -344,7 +344,7 @@ class QueryParser:
             text = " ".join(text.replace("-", " ").split())
             for word in found:
                 text = _remove_phrase(text, word)
-            stems = {_stem(strip_accents(word)): word for word in text.replace("' ", " ").split()}
+            stems = {_stem(strip_accents(word)): word for word in _padded(text).split()}
         return text
 
     def _read_names(self, text: str, intents: Intents, ignore: frozenset[str], lexicon: Lexicon) -> str:
@@ -462,7 +462,7 @@ _GENERAL_WORDS = frozenset(_stem(part) for phrase in _GENERAL_PHRASES for part i
 
 def _label_stems(label: str) -> tuple[str, ...]:
     """The stems of a label's words, "and" left out ("Stand-Up Comedy & Talk Shows" → stand, up, comedy, ...)."""
-    words = _plain(strip_accents(label)).replace("' ", " ").replace("-", " ").split()
+    words = _padded(_plain(strip_accents(label))).replace("-", " ").split()
     return tuple(dict.fromkeys(_stem(word) for word in words if word != "and"))
 
 
@@ -471,9 +471,14 @@ def _says_more(stems: tuple[str, ...]) -> bool:
     return any(stem not in _GENERAL_WORDS for stem in stems)
 
 
+def _padded(text: str) -> str:
+    """The text between spaces, a closing apostrophe dropped ("kids' tv": it is not part of the word)."""
+    return f" {text} ".replace("' ", " ")
+
+
 def _has_phrase(text: str, phrase: str) -> bool:
     # "sci-fi" is one phrase, but "action-adventure" names two genres: try the text with hyphens as spaces too.
-    padded = f" {text} ".replace("' ", " ")  # "kids' tv": a closing apostrophe is not part of the word
+    padded = _padded(text)
     return f" {phrase} " in padded or f" {phrase} " in padded.replace("-", " ")
 
 
@@ -496,11 +501,11 @@ def _as_verb(text: str, phrase: str) -> bool:
     >>> _as_verb("a magician who must show the world", "show"), _as_verb("a cooking show to watch", "show")
     (True, False)
     """
-    words = f" {text} ".replace("' ", " ").split()
+    words = _padded(text).split()
     size = len(phrase.split())
     uses = [n for n in range(len(words) - size + 1) if " ".join(words[n : n + size]) == phrase]
     return bool(uses) and all(n > 0 and words[n - 1] in VERB_CUES for n in uses)
 
 
 def _remove_phrase(text: str, phrase: str) -> str:
-    return " ".join(f" {text} ".replace("' ", " ").replace(f" {phrase} ", " ").split())
+    return " ".join(_padded(text).replace(f" {phrase} ", " ").split())
