@@ -151,9 +151,12 @@ def head_scores(head: AttentionHead, vectors: torch.Tensor, documents: torch.Ten
 
 def fit_head(
     start: AttentionHead, data: TrainingSet, config: TrainConfig, validate: Callable[[AttentionHead], float],
-    progress: Progress = False,
+    progress: Progress = False, member: int = 1,
 ) -> tuple[AttentionHead, list[dict]]:  # fmt: skip
-    """Train a copy of ``start``; return the head of its best epoch on ``validate`` and each epoch's figures."""
+    """Train a copy of ``start``; return the head of its best epoch on ``validate`` and each epoch's figures.
+
+    ``member`` numbers the head among those trained to be averaged; progress reports carry it as ``head``.
+    """
     head = copy.deepcopy(start).train()
     anchors = {name: p.detach().clone() for name, p in head.named_parameters() if name.endswith("weight")}
     params = [head.query.weight, head.key.weight, head.head_weights, head.log_temperature]
@@ -182,7 +185,7 @@ def fit_head(
             score = validate(head.eval())
             head.train()
             history.append({"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "validation": round(score, 4)})
-            bar.set_postfix(validation=f"{score:.4f}")
+            bar.set_postfix(validation=f"{score:.4f}", head=member)
             if best.record(score, head):
                 break
     best.restore(head)

@@ -34,6 +34,8 @@ class JobState:
         The current step ("training head", 120 of 3,880).
     validation : list of float
         The held-out nDCG@10 after each epoch, for a live plot.
+    validation_heads : list of int
+        Which of the averaged heads each ``validation`` figure is of (1 when a report does not say).
     """
 
     status: str = "running"
@@ -41,6 +43,7 @@ class JobState:
     done: int = 0
     total: int = 0
     validation: list[float] = field(default_factory=list)
+    validation_heads: list[int] = field(default_factory=list)
     served_validation: float | None = None
     new_validation: float | None = None
     result: Path | None = None
@@ -69,7 +72,8 @@ class BackgroundJob:
     def snapshot(self) -> JobState:
         """A copy of the state, consistent at one moment."""
         with self._lock:
-            return JobState(**{**vars(self.state), "validation": list(self.state.validation)})
+            lists = {"validation": list(self.state.validation), "validation_heads": list(self.state.validation_heads)}
+            return JobState(**{**vars(self.state), **lists})
 
     def work(self) -> dict:
         """Do the job; return the state's fields to set when it ends (``status`` at least)."""
@@ -80,6 +84,7 @@ class BackgroundJob:
             self.state.stage, self.state.done, self.state.total = stage, done, total
             if "validation" in figures:
                 self.state.validation.append(float(figures["validation"]))
+                self.state.validation_heads.append(int(figures.get("head", 1)))
 
     def _run(self) -> None:
         started = time.perf_counter()

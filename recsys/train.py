@@ -99,7 +99,7 @@ def train(
     members, history = [], []
     for member in range(config.ensemble):
         member_config = replace(config, seed=config.seed + member)
-        head, member_history = fit_head(start, training, member_config, validate, progress)
+        head, member_history = fit_head(start, training, member_config, validate, progress, member + 1)
         members.append(head)
         history += [{"head": member + 1, **epoch} for epoch in member_history]
     trained = averaged_heads(members)

@@ -204,6 +204,16 @@ def why_panel(model: MovieSearch, explanation, key: str) -> None:
             self_attention_heatmap(model, explanation.movie_text, key=f"att-{key}")
 
 
+def validation_curves(state: JobState) -> pd.DataFrame:
+    """Each trained head's held-out nDCG@10 by epoch, one row per epoch: its head, epoch and score."""
+    heads = pd.Series(state.validation_heads, dtype=int)
+    return pd.DataFrame({
+        t("head"): [t("head {number}", number=head) for head in heads],
+        t("epoch"): heads.groupby(heads).cumcount() + 1,
+        t("validation nDCG@10"): state.validation,
+    })  # fmt: skip
+
+
 def job_bar(job: BackgroundJob, doing: str) -> JobState:
     """A background job's progress bar, validation curve and status line; return the job's state.
 
@@ -218,9 +228,7 @@ def job_bar(job: BackgroundJob, doing: str) -> JobState:
         st.progress(1.0, text=t("{stage}: stopped after {done:,} of {total:,}", stage=t(state.stage), done=state.done,
                                 total=state.total))  # fmt: skip
     if state.validation:
-        epoch, validation = t("epoch"), t("validation nDCG@10")
-        frame = pd.DataFrame({epoch: range(1, len(state.validation) + 1), validation: state.validation})
-        st.line_chart(frame, x=epoch, y=validation, height=220)
+        st.line_chart(validation_curves(state), x=t("epoch"), y=t("validation nDCG@10"), color=t("head"), height=220)
     if state.status == "running":
         st.caption(t("{doing}… the current model keeps serving searches.", doing=doing))
     elif state.status == "failed":
