@@ -34,8 +34,9 @@ class JobState:
         The current step ("training head", 120 of 3,880).
     validation : list of float
         The held-out nDCG@10 after each epoch, for a live plot.
-    validation_heads : list of int
-        Which of the averaged heads each ``validation`` figure is of (1 when a report does not say).
+    validation_series : list of (str, int or None)
+        Which curve each ``validation`` figure is on: the stage that reported it and, for the heads trained to
+        be averaged, the head's number.
     """
 
     status: str = "running"
@@ -43,7 +44,7 @@ class JobState:
     done: int = 0
     total: int = 0
     validation: list[float] = field(default_factory=list)
-    validation_heads: list[int] = field(default_factory=list)
+    validation_series: list[tuple[str, int | None]] = field(default_factory=list)
     served_validation: float | None = None
     new_validation: float | None = None
     result: Path | None = None
@@ -72,7 +73,7 @@ class BackgroundJob:
     def snapshot(self) -> JobState:
         """A copy of the state, consistent at one moment."""
         with self._lock:
-            lists = {"validation": list(self.state.validation), "validation_heads": list(self.state.validation_heads)}
+            lists = {"validation": list(self.state.validation), "validation_series": list(self.state.validation_series)}
             return JobState(**{**vars(self.state), **lists})
 
     def work(self) -> dict:
@@ -84,7 +85,7 @@ class BackgroundJob:
             self.state.stage, self.state.done, self.state.total = stage, done, total
             if "validation" in figures:
                 self.state.validation.append(float(figures["validation"]))
-                self.state.validation_heads.append(int(figures.get("head", 1)))
+                self.state.validation_series.append((stage, figures.get("head")))
 
     def _run(self) -> None:
         started = time.perf_counter()

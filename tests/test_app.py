@@ -129,7 +129,7 @@ def _trained_with(chosen: str, small_model):
 
     def train(model, config, progress, init):
         for epoch, score in enumerate([0.5, 0.6], start=1):
-            progress("training head", epoch, 2, {"validation": score})
+            progress("training head", epoch, 2, {"validation": score, "head": 1})
         progress("training head", 1, 2, {"validation": 0.55, "head": 2})
         validation = {"untrained": 0.4, "start": 0.5, "trained": 0.6 if chosen == "trained" else 0.45}
         return replace(small_model, metrics={"validation": validation, "chosen": chosen})
@@ -144,7 +144,8 @@ def test_a_retrained_head_that_is_better_replaces_the_served_model(app, small_mo
     app.button(key="start_retrain").click().run()
     state = app.session_state["job"].wait(timeout=60)
     app.run()
-    assert state.status == "better" and state.validation == [0.5, 0.6, 0.55] and state.validation_heads == [1, 1, 2]
+    assert state.status == "better" and state.validation == [0.5, 0.6, 0.55]
+    assert state.validation_series == [("training head", 1), ("training head", 1), ("training head", 2)]
     assert app.session_state["model_dir"] == str(state.result) != served
     assert MovieSearch.load(state.result).metrics["chosen"] == "trained"
     assert any("0.5000 → 0.6000. The new model is serving now" in s.value for s in app.success)
@@ -226,11 +227,13 @@ def test_the_engine_notes_and_stages_the_app_shows_have_their_spanish():
     )
 
 
-def test_the_validation_curve_has_one_line_per_averaged_head():
+def test_the_validation_curve_has_one_line_per_averaged_head_and_one_for_the_history_model():
     from recsys.app.widgets import validation_curves
     from recsys.jobs import JobState
 
-    curves = validation_curves(JobState(validation=[0.5, 0.6, 0.4, 0.45, 0.7], validation_heads=[1, 1, 2, 2, 2]))
-    assert curves["epoch"].tolist() == [1, 2, 1, 2, 3]
-    assert curves["head"].tolist() == ["head 1", "head 1", "head 2", "head 2", "head 2"]
-    assert curves["validation nDCG@10"].tolist() == [0.5, 0.6, 0.4, 0.45, 0.7]
+    series = [("training head", 1), ("training head", 1), ("training head", 2), ("training the history model", None)]
+    curves = validation_curves(JobState(validation=[0.5, 0.6, 0.4, 0.2], validation_series=series))
+    assert curves["epoch"].tolist() == [1, 2, 1, 1]
+    assert curves["curve"].tolist() == ["training head 1", "training head 1", "training head 2",
+                                        "training the history model"]  # fmt: skip
+    assert curves["validation nDCG@10"].tolist() == [0.5, 0.6, 0.4, 0.2]

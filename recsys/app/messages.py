@@ -160,7 +160,7 @@ SPANISH = {
     "{stage}: stopped after {done:,} of {total:,}": "{stage}: detenido tras {done:,} de {total:,}",
     "validation nDCG@10": "nDCG@10 de validación",
     "epoch": "época",
-    "head {number}": "cabezal {number}",
+    "curve": "curva",
     "{doing}… the current model keeps serving searches.": "{doing}… el modelo actual sigue atendiendo búsquedas.",
     "{doing} failed; the current model keeps serving. {error}": (
         "{doing} falló; el modelo actual sigue sirviendo. {error}"

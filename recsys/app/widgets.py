@@ -205,11 +205,11 @@ def why_panel(model: MovieSearch, explanation, key: str) -> None:
 
 
 def validation_curves(state: JobState) -> pd.DataFrame:
-    """Each trained head's held-out nDCG@10 by epoch, one row per epoch: its head, epoch and score."""
-    heads = pd.Series(state.validation_heads, dtype=int)
+    """The held-out scores by epoch, one curve per head trained (and per other model), one row per epoch."""
+    curves = pd.Series([t(stage) + ("" if head is None else f" {head}") for stage, head in state.validation_series])
     return pd.DataFrame({
-        t("head"): [t("head {number}", number=head) for head in heads],
-        t("epoch"): heads.groupby(heads).cumcount() + 1,
+        t("curve"): curves,
+        t("epoch"): curves.groupby(curves).cumcount() + 1,
         t("validation nDCG@10"): state.validation,
     })  # fmt: skip
 
@@ -228,7 +228,7 @@ def job_bar(job: BackgroundJob, doing: str) -> JobState:
         st.progress(1.0, text=t("{stage}: stopped after {done:,} of {total:,}", stage=t(state.stage), done=state.done,
                                 total=state.total))  # fmt: skip
     if state.validation:
-        st.line_chart(validation_curves(state), x=t("epoch"), y=t("validation nDCG@10"), color=t("head"), height=220)
+        st.line_chart(validation_curves(state), x=t("epoch"), y=t("validation nDCG@10"), color=t("curve"), height=220)
     if state.status == "running":
         st.caption(t("{doing}… the current model keeps serving searches.", doing=doing))
     elif state.status == "failed":
