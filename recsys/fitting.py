@@ -73,14 +73,12 @@ class TrainingSet:
         indptr = np.cumsum([0] + [len(p) for p in positives])
         data = np.ones(indptr[-1], dtype=bool)
         shape = (len(positives), len(self.documents))
-        rows = np.concatenate(positives)
-        self.membership = sparse.csr_matrix((data, rows, indptr), shape=shape)  # (Q, N)
-        self._positive_rows, self._positive_starts = rows, indptr
+        self.membership = sparse.csr_matrix((data, np.concatenate(positives), indptr), shape=shape)  # (Q, N)
 
     def one_positive_each(self, queries: np.ndarray, generator: np.random.Generator) -> np.ndarray:
-        """``(B,)`` one of each query's positive rows, drawn uniformly."""
-        starts, counts = self._positive_starts[queries], np.diff(self._positive_starts)[queries]
-        return self._positive_rows[starts + (generator.random(len(queries)) * counts).astype(np.int64)]
+        """``(B,)`` one of each query's positive rows, drawn uniformly (from the rows of ``membership``)."""
+        starts, counts = self.membership.indptr[queries], np.diff(self.membership.indptr)[queries]
+        return self.membership.indices[starts + (generator.random(len(queries)) * counts).astype(np.int64)]
 
     def positive_mask(self, queries: np.ndarray, columns: np.ndarray) -> torch.Tensor:
         """``(B, S)`` whether each title of ``columns`` is a positive of each query."""

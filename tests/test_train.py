@@ -3,11 +3,14 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 from recsys import MovieSearch, load_catalog
 from recsys.catalog import Catalog
 from recsys.default import DEFAULT_CATALOG
-from recsys.pseudoqueries import make_pseudo_queries
+from recsys.fitting import TrainingSet, info_nce
+from recsys.head import AttentionHead, HeadConfig
+from recsys.pseudoqueries import PseudoQueries, make_pseudo_queries
 from recsys.train import TrainConfig, train
 
 
@@ -93,11 +96,6 @@ def test_fine_tuning_top_encoder_layers_is_kept_only_when_it_helps(small_model, 
 
 
 def test_each_query_draws_one_of_its_own_positives_and_all_of_them_in_time():
-    import torch
-
-    from recsys.fitting import TrainingSet
-    from recsys.pseudoqueries import PseudoQueries
-
     positives = [np.array([4]), np.array([0, 2, 7]), np.array([1, 5])]
     queries = PseudoQueries(["a", "b", "c"], positives, ["genre"] * 3)
     data = TrainingSet(queries, torch.zeros(3, 2), torch.zeros(8, 2), np.arange(8))
@@ -108,11 +106,6 @@ def test_each_query_draws_one_of_its_own_positives_and_all_of_them_in_time():
 
 
 def test_the_training_loss_scores_titles_as_the_head_does():
-    import torch
-
-    from recsys.fitting import info_nce
-    from recsys.head import AttentionHead, HeadConfig
-
     torch.manual_seed(0)
     head = AttentionHead(HeadConfig(dim=8, num_heads=2))
     with torch.no_grad():
