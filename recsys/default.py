@@ -2,15 +2,14 @@
 
 The catalog ships inside the package (``recsys/data/movies.csv``). The model is written under the recsys
 home, ``$RECSYS_HOME`` or the user's cache directory (``~/.cache/recsys`` on Linux), and rebuilt only when
-the catalog changed or the model was written by another version of the format. Several processes asking
-at once build it once: the others wait on a lock file and then load it.
+the catalog changed or the model was built by other code (another release, another checkout). Several
+processes asking at once build it once: the others wait on a lock file and then load it.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-from dataclasses import fields
 from importlib.resources import files
 from pathlib import Path
 
@@ -20,8 +19,6 @@ from recsys import modeldir
 from recsys.errors import ModelError
 from recsys.files import load_catalog
 from recsys.progress import Progress
-from recsys.scoring import SearchSettings
-from recsys.words import WORDS_VERSION
 
 DEFAULT_CATALOG = Path(str(files("recsys") / "data" / "movies.csv"))
 
@@ -63,12 +60,10 @@ def default_model(progress: Progress = False) -> Path:
 
 
 def _is_current(path: Path, fingerprint: str) -> bool:
-    """Whether the model at ``path`` is of this catalog and readable by this version of recsys."""
+    """Whether the model at ``path`` is of this catalog and was built by this code (so is what it would build)."""
     try:
         config = modeldir.read_config(path)
     except ModelError:
         return False
-    words = config["store"].get("words") or {}
-    settings = {setting.name for setting in fields(SearchSettings)}
-    readable = set(config.get("scoring", {})) == settings  # one written by another version is rebuilt
-    return readable and words.get("version") == WORDS_VERSION and config["catalog"].get("fingerprint") == fingerprint
+    same_code = config.get("code") == modeldir.code_fingerprint()
+    return same_code and config["catalog"].get("fingerprint") == fingerprint

@@ -7,7 +7,8 @@ it cannot read, and replaces a directory in one atomic step so a crash never lea
 
 Layout (format 2)::
 
-    config.json             every component's settings, library versions, a SHA-256 of every other file
+    config.json             every component's settings, library versions, a SHA-256 of recsys's code and
+                            of every other file
     metrics.json            training figures
     catalog.parquet         the normalised catalog
     encoder/                tokenizer.json; weights.safetensors for a tiny or fine-tuned encoder
@@ -68,6 +69,21 @@ def library_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def code_fingerprint() -> str:
+    """A SHA-256 over recsys's own files (its modules and data; not the app's pages), recorded in a model's config.
+
+    Two models with the same fingerprint were built by the same code, so a cached model built by an older
+    checkout or release can be told from one this code would build.
+    """
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        name = path.relative_to(package).as_posix()
+        if path.is_file() and path.suffix in {".py", ".json", ".csv"} and not name.startswith("app/"):
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def sha256(path: Path) -> str:
@@ -169,7 +185,8 @@ def write_config(directory: Path, config: dict, known: dict[str, str] | None = N
         name = path.relative_to(directory).as_posix()
         if path.is_file() and name != CONFIG:
             files[name] = known.get(name) or sha256(path)
-    config = {"format_version": FORMAT_VERSION, "libraries": library_versions(), **config, "files": files}
+    config = {"format_version": FORMAT_VERSION, "libraries": library_versions(), "code": code_fingerprint(),
+              **config, "files": files}  # fmt: skip
     write_json(directory / CONFIG, config)
     return files
 
