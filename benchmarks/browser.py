@@ -116,6 +116,18 @@ def start_job(page, button: str, started, tries: int = 3) -> None:
     raise AssertionError(f"clicking {button!r} {tries} times did not start the job")
 
 
+def set_slider(page, value: int, which: int = 0) -> None:
+    """Move the page's ``which``-th slider (an ``input type=range``) to ``value`` with the keyboard."""
+    thumb = page.get_by_role("slider").nth(which)
+    settle(page)
+    thumb.focus()
+    thumb.press("Home")
+    for _ in range(value - int(thumb.get_attribute("min"))):
+        thumb.press("ArrowRight")
+    page.wait_for_function("([thumb, value]) => thumb.value === value", arg=[thumb.element_handle(), str(value)])
+    settle(page)
+
+
 def index_upload(page, catalog: Path) -> None:
     """On the Catalog page, upload a catalog file and index it; wait until the app serves it."""
     page.locator("input[type=file]").set_input_files(str(catalog))

@@ -237,3 +237,33 @@ def test_the_validation_curve_has_one_line_per_averaged_head_and_one_for_the_his
     assert curves["curve"].tolist() == ["training head 1", "training head 1", "training head 2",
                                         "training the history model"]  # fmt: skip
     assert curves["validation nDCG@10"].tolist() == [0.5, 0.6, 0.4, 0.2]
+
+
+def test_a_first_start_reports_each_stage_of_the_build_then_searches(default_model, monkeypatch):
+    """The first start's progress bar, fed as the default model's build feeds it (the build itself is timed
+    by ``benchmarks.app`` in a browser)."""
+    from streamlit.testing.v1 import AppTest
+
+    from benchmarks.common import ROOT
+    from recsys.app import state
+    from recsys.default import default_model as built
+
+    reports = []
+
+    def building(progress=False):
+        for done in range(3):
+            progress("encoding titles", done, 2, {})
+            reports.append(done)
+        return built()
+
+    monkeypatch.setattr(state, "default_model", building)
+    state.default_path.clear()  # the app's cache holds the path found by the tests before
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+        at.run()
+        assert not at.exception, at.exception
+        assert reports == [0, 1, 2]
+        at.text_input(key="query").input("heist gone wrong").run()
+        assert "results in" in "\n".join(caption.value for caption in at.caption)
+    finally:
+        state.default_path.clear()
