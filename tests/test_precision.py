@@ -105,17 +105,38 @@ def test_the_command_line_sets_and_reports_precision_and_word_store(small_catalo
     assert exit_info.value.code == 2
 
 
-@pytest.mark.slow
-def test_bfloat16_documents_keep_the_retrieval_quality_of_float32(external_data, pretrained):
-    """On Disney+ (1,450 descriptions), nDCG@10 of bfloat16 against float32 document encoding.
-
-    The speed of either against sentence-transformers is measured by ``python -m benchmarks.encoding``.
-    """
-    from benchmarks.quality import engine_ranker, evaluate_systems, query_sets, without_labels
+@pytest.fixture(scope="module")
+def disney(external_data, pretrained):
+    """Disney+ (1,450 titles) labelled, and indexed without its labels in each precision (no word store)."""
+    from benchmarks.quality import without_labels
 
     labelled = load_catalog(external_data / "streaming" / "disney_plus_titles.csv")
     catalog = without_labels(labelled)
-    models = {p: MovieSearch.build(catalog, encoder=pretrained, precision=p) for p in ("float32", "bfloat16")}
+    models = {p: MovieSearch.build(catalog, encoder=pretrained, precision=p, word_store=False)
+              for p in ("float32", "bfloat16")}  # fmt: skip
+    return labelled, models
+
+
+@pytest.mark.slow
+def test_bfloat16_documents_keep_the_retrieval_quality_of_float32(disney):
+    """nDCG@10 on Disney+ of bfloat16 against float32 document encoding.
+
+    The speed of either against sentence-transformers is measured by ``python -m benchmarks.encoding``.
+    """
+    from benchmarks.quality import engine_ranker, evaluate_systems, query_sets
+
+    labelled, models = disney
     results = evaluate_systems({p: engine_ranker(m) for p, m in models.items()}, query_sets(labelled))
     full, half = results["float32"]["all"]["ndcg@10"], results["bfloat16"]["all"]["ndcg@10"]
     assert abs(half - full) <= 0.01 * full, (full, half)
+
+
+@pytest.mark.slow
+def test_untrained_float32_engine_ranks_as_sentence_transformers_with_faiss(disney, sentence_transformer):
+    """On Disney+; ``python -m benchmarks.parity`` measures Netflix and either precision too."""
+    from benchmarks.common import netflix_queries
+    from benchmarks.parity import top10_overlaps
+
+    model = disney[1]["float32"]
+    overlaps = top10_overlaps(model, sentence_transformer, netflix_queries(model.catalog.documents(), 200))
+    assert overlaps.mean() >= 0.99, f"mean top-10 overlap {overlaps.mean():.4f}"
