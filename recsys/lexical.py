@@ -1,7 +1,10 @@
 """The lexical term: BM25 (bm25s) over the document texts, for names and rare words.
 
-Scores are divided by the query's best score over the catalog, a constant per query, so the term stays
-in [0, 1] and remains a sum over query terms that an explanation can split. Each document's token ids are
+Scores are divided by the query's ceiling: the sum over its terms of the best score each term gets in any
+document, the most a document could score. A title that matches every word of a query as well as any title
+does gets 1; one that matches a single common word of a long query gets a small part, not the whole
+lexical weight. The ceiling is a constant per query, so the term stays in [0, 1] and remains a sum over
+query terms that an explanation can split. Each document's token ids are
 kept (``corpus.safetensors``), so adding or removing titles tokenises only the new ones.
 """
 
@@ -37,6 +40,7 @@ class LexicalIndex:
         self.retriever = retriever
         self.vocabulary = retriever.vocab_dict
         self.corpus = corpus
+        self.term_ceilings = _term_ceilings(retriever.scores, len(self.vocabulary))  # (V,) best score per term
 
     @classmethod
     def build(cls, documents: Sequence[str]) -> LexicalIndex:
@@ -90,20 +94,30 @@ class LexicalIndex:
         terms = self.terms(query)
         if not terms:
             return np.zeros(self.size, dtype=np.float32)
-        raw = self.retriever.get_scores(terms).astype(np.float32)  # (N,)
-        best = raw.max()
-        return raw / best if best > 0 else raw
+        ceiling = self.ceiling(terms)
+        if ceiling <= 0:
+            return np.zeros(self.size, dtype=np.float32)
+        return self.retriever.get_scores(terms).astype(np.float32) / ceiling  # (N,)
+
+    def ceiling(self, terms: list[str]) -> float:
+        """The most a document could score for these terms (repeats counted): each one's best score, summed.
+
+        >>> index = LexicalIndex.build(["Farm aliens", "Aliens attack the space station", "A quiet farm"])
+        >>> [round(float(score), 2) for score in index.scores("aliens on a farm")]
+        [1.0, 0.36, 0.5]
+        """
+        return float(sum(self.term_ceilings[self.vocabulary[term]] for term in terms))
 
     def term_scores(self, query: str, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Each query term's part of the normalised score of the given rows; the parts sum to the score."""
         terms = self.terms(query)
         if not terms:
             return {}
-        best = self.retriever.get_scores(terms).max()
-        if best <= 0:
+        ceiling = self.ceiling(terms)
+        if ceiling <= 0:
             return {}
         return {
-            term: self.retriever.get_scores([term])[rows] * terms.count(term) / best for term in dict.fromkeys(terms)
+            term: self.retriever.get_scores([term])[rows] * terms.count(term) / ceiling for term in dict.fromkeys(terms)
         }
 
     def document_frequency(self) -> dict[str, int]:
@@ -145,3 +159,13 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError, RuntimeError) as err:
             raise ModelError(f"{directory}: not a readable lexical index ({err})") from None
         return cls(retriever, corpus)
+
+
+def _term_ceilings(scores: dict, size: int) -> np.ndarray:
+    """``(size,)`` each term's highest BM25 score in any document (0 for none), from bm25s's per-term lists."""
+    data, indptr = np.asarray(scores["data"], dtype=np.float32), np.asarray(scores["indptr"])
+    ceilings = np.zeros(max(size, len(indptr) - 1), dtype=np.float32)
+    used = np.flatnonzero(np.diff(indptr) > 0)  # terms with postings; a segment runs to the next one's start
+    if len(used):
+        ceilings[used] = np.maximum.reduceat(data, indptr[used])
+    return ceilings

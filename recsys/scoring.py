@@ -4,10 +4,11 @@
             +  β_person · share of the people named  +  δ · spread · suggested genre probability
 
 ``q·k`` is the attention score of the head (``recsys.head``); ``q_like·k`` is the recommend path's score
-(``recsys.recommend``) of the titles the query refers to ("like Alien"); BM25 is normalised per query
-(``recsys.lexical``); the genre share is the part of the query's genres a title is labelled with; the
-predicted genre probability is read from the title's value vector when the catalog has no label for a genre
-the query names; a title with the people the query names gets ``β_person`` times the share of them it has.
+(``recsys.recommend``) of the titles the query refers to ("like Alien"); BM25 is divided by the most a
+title could score for the query (``recsys.lexical``); the genre share is the part of the query's genres a
+title is labelled with; the predicted genre probability is read from the title's value vector when the
+catalog has no label for a genre the query names; a title with the people the query names gets
+``β_person`` times the share of them it has.
 :meth:`Scorer.parts` returns the parts for some rows; :meth:`Scorer.rank` sums them and keeps the best;
 ``recsys.explain`` splits the attention part over word pairs and the BM25 part over query terms, and lists
 every other part as it is, so a part added here shows in both. What filtered is the :class:`Selection`: the

@@ -1,4 +1,4 @@
-"""The BM25 term's live updates: only new documents are tokenised, and scores equal a rebuild."""
+"""The BM25 term: scaled by the most a title could score; live updates tokenise only new documents."""
 
 import numpy as np
 import pytest
@@ -51,3 +51,13 @@ def test_an_index_saved_without_token_ids_is_rebuilt_on_updates(tmp_path):
     assert old.corpus is None
     grown = old.added(["aliens again"], lambda: [*DOCUMENTS, "aliens again"])
     assert grown.size == len(DOCUMENTS) + 1 and grown.corpus is not None
+
+
+def test_a_title_matching_one_word_of_a_long_query_gets_a_small_part_of_the_term():
+    index = LexicalIndex.build(DOCUMENTS)
+    np.testing.assert_allclose(index.scores("a robot befriends a girl").max(), 1.0, rtol=1e-6)  # every word best
+    paraphrase = index.scores("a lonely kid makes friends with a machine on her family's farm")
+    assert 0 < paraphrase.max() < 0.6  # "farm" and "family" only, each in another title (scaled by its best: 1)
+    assert np.all(index.scores("casino heist") <= 1.0) and index.scores("nothing matches zzz").max() == 0.0
+    parts = index.term_scores("aliens in space", np.arange(len(DOCUMENTS)))
+    np.testing.assert_allclose(sum(parts.values()), index.scores("aliens in space"), rtol=1e-6)
