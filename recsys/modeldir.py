@@ -23,6 +23,7 @@ Layout (format 2)::
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -71,11 +72,13 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+@functools.cache
 def code_fingerprint() -> str:
     """A SHA-256 over recsys's own files (its modules and data; not the app's pages), recorded in a model's config.
 
     Two models with the same fingerprint were built by the same code, so a cached model built by an older
-    checkout or release can be told from one this code would build.
+    checkout or release can be told from one this code would build. Read once per process: the code a
+    process runs is the code it loaded.
     """
     package = Path(__file__).parent
     digest = hashlib.sha256()
